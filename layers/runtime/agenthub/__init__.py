@@ -1,0 +1,1 @@
+"""AgentHub runtime package."""

@@ -1,0 +1,1 @@
+"""HTTP entry points: FastAPI apps served through Mangum by the Lambda handlers."""

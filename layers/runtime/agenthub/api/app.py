@@ -1,0 +1,52 @@
+"""Common FastAPI app construction: request ids, log context, error handlers, body limit."""
+
+from __future__ import annotations
+
+import uuid
+from collections.abc import Awaitable, Callable
+
+from fastapi import FastAPI, Request, Response
+
+from agenthub.api.errors import error_response, install_error_handlers
+from agenthub.observability import get_logger
+
+MAX_BODY_BYTES = 64 * 1024
+
+
+def _request_id(request: Request) -> str:
+    """API Gateway's request id when Mangum passes the event through, else a header or new."""
+    event = request.scope.get("aws.event") or {}
+    context = event.get("requestContext") or {}
+    return str(
+        context.get("requestId") or request.headers.get("x-request-id") or uuid.uuid4().hex
+    )
+
+
+def create_app(*, title: str, description: str, version: str = "1.0.0") -> FastAPI:
+    app = FastAPI(title=title, description=description, version=version)
+    install_error_handlers(app)
+
+    @app.middleware("http")
+    async def _context(
+        request: Request, call_next: Callable[[Request], Awaitable[Response]]
+    ) -> Response:
+        request.state.request_id = _request_id(request)
+        length = request.headers.get("content-length")
+        if length and length.isdigit() and int(length) > MAX_BODY_BYTES:
+            return error_response(
+                request, 413, "payload_too_large", f"request body over {MAX_BODY_BYTES} bytes"
+            )
+        logger = get_logger()
+        logger.append_keys(request_id=request.state.request_id)
+        try:
+            response = await call_next(request)
+        except Exception:
+            # Never a stack trace to the client; the log keeps the detail.
+            logger.exception("unhandled error")
+            response = error_response(request, 500, "internal_error", "internal error")
+        finally:
+            logger.remove_keys(["request_id", "tenant_id", "user_id"])
+        response.headers["x-request-id"] = request.state.request_id
+        return response
+
+    return app

@@ -1,0 +1,1 @@
+"""PostgreSQL adapter: ORM models, engine and sessions, LangGraph checkpointer."""

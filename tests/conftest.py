@@ -1,0 +1,180 @@
+"""Shared fixtures: real PostgreSQL and Redis (embedded unless DATABASE_URL / REDIS_URL are set).
+
+Isolation: every integration test gets its own database, cloned from a migrated template, and a
+flushed Redis database. Tiers follow the folder: tests/unit, tests/integration, tests/e2e.
+"""
+
+from __future__ import annotations
+
+import os
+import uuid
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+from cryptography.fernet import Fernet
+from cryptography.hazmat.primitives import serialization
+from cryptography.hazmat.primitives.asymmetric import rsa
+from sqlalchemy import create_engine, text
+from sqlalchemy.engine import make_url
+
+TEST_ISSUER = "https://auth.test.agenthub"
+TEST_AUDIENCE = "agenthub-api"
+
+
+def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
+    for item in items:
+        parts = Path(str(item.fspath)).parts
+        for tier in ("unit", "integration", "e2e"):
+            if tier in parts:
+                item.add_marker(getattr(pytest.mark, tier))
+
+
+# --- PostgreSQL -------------------------------------------------------------------------------
+
+
+def url_with_database(url: str, database: str) -> str:
+    return make_url(url).set(database=database).render_as_string(hide_password=False)
+
+
+def _admin_execute(admin_url: str, statement: str) -> None:
+    from agenthub.db.engine import sqlalchemy_url
+
+    engine = create_engine(sqlalchemy_url(admin_url), isolation_level="AUTOCOMMIT")
+    try:
+        with engine.connect() as conn:
+            conn.execute(text(statement))
+    finally:
+        engine.dispose()
+
+
+@pytest.fixture(scope="session")
+def pg_admin_url(tmp_path_factory: pytest.TempPathFactory) -> str:
+    configured = os.environ.get("DATABASE_URL")
+    if configured:
+        return configured
+    from agenthub.embedded import start_postgres
+
+    return start_postgres(tmp_path_factory.mktemp("postgres"))
+
+
+@pytest.fixture(scope="session")
+def template_database(pg_admin_url: str) -> Iterator[str]:
+    """A database migrated once per run; each test clones it (CREATE DATABASE ... TEMPLATE)."""
+    from agenthub.db.migrate import upgrade
+
+    name = f"agenthub_tpl_{uuid.uuid4().hex[:10]}"
+    _admin_execute(pg_admin_url, f'CREATE DATABASE "{name}"')
+    upgrade(url_with_database(pg_admin_url, name))
+    yield name
+    _admin_execute(pg_admin_url, f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+
+
+@pytest.fixture
+def empty_database_url(pg_admin_url: str) -> Iterator[str]:
+    """A brand-new database with no schema at all."""
+    name = f"agenthub_empty_{uuid.uuid4().hex[:10]}"
+    _admin_execute(pg_admin_url, f'CREATE DATABASE "{name}"')
+    yield url_with_database(pg_admin_url, name)
+    _admin_execute(pg_admin_url, f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+
+
+@pytest.fixture
+def database_url(pg_admin_url: str, template_database: str) -> Iterator[str]:
+    """A migrated database of this test's own."""
+    name = f"agenthub_t_{uuid.uuid4().hex[:10]}"
+    _admin_execute(pg_admin_url, f'CREATE DATABASE "{name}" TEMPLATE "{template_database}"')
+    yield url_with_database(pg_admin_url, name)
+    _admin_execute(pg_admin_url, f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+
+
+# --- Redis ------------------------------------------------------------------------------------
+
+
+@pytest.fixture(scope="session")
+def redis_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[object]:
+    """The embedded Redis server (None when REDIS_URL names one)."""
+    if os.environ.get("REDIS_URL"):
+        yield None
+        return
+    from agenthub.embedded import EmbeddedRedis
+
+    server = EmbeddedRedis(data_dir=tmp_path_factory.mktemp("redis"))
+    server.start()
+    yield server
+    server.stop()
+
+
+@pytest.fixture
+def redis_url(redis_server: object) -> str:
+    import redis
+
+    from agenthub.embedded import EmbeddedRedis
+
+    if isinstance(redis_server, EmbeddedRedis):
+        redis_server.start()  # a test may have stopped it
+        url = redis_server.url
+    else:
+        url = os.environ["REDIS_URL"]
+    client = redis.Redis.from_url(url)
+    client.flushdb()
+    client.close()
+    return url
+
+
+# --- Keys and application environment ----------------------------------------------------------
+
+
+@pytest.fixture(scope="session")
+def rsa_private_key() -> rsa.RSAPrivateKey:
+    return rsa.generate_private_key(public_exponent=65537, key_size=2048)
+
+
+@pytest.fixture(scope="session")
+def rsa_public_pem(rsa_private_key: rsa.RSAPrivateKey) -> str:
+    return (
+        rsa_private_key.public_key()
+        .public_bytes(serialization.Encoding.PEM, serialization.PublicFormat.SubjectPublicKeyInfo)
+        .decode()
+    )
+
+
+@pytest.fixture(scope="session")
+def fernet_key() -> str:
+    return Fernet.generate_key().decode()
+
+
+@pytest.fixture
+def base_env(
+    monkeypatch: pytest.MonkeyPatch, tmp_path: Path, rsa_public_pem: str, fernet_key: str
+) -> Iterator[None]:
+    """Settings for a test: local-like `test` env, its own state dir, a known key pair."""
+    from agenthub import composition
+
+    for name in list(os.environ):
+        if name.startswith("AGENTHUB_"):
+            monkeypatch.delenv(name)
+    monkeypatch.setenv("AGENTHUB_ENV", "test")
+    monkeypatch.setenv("AGENTHUB_STATE_DIR", str(tmp_path / "state"))
+    monkeypatch.setenv("AGENTHUB_AUTH__ISSUER", TEST_ISSUER)
+    monkeypatch.setenv("AGENTHUB_AUTH__AUDIENCE", TEST_AUDIENCE)
+    monkeypatch.setenv("AGENTHUB_AUTH__PUBLIC_KEY_PEM", rsa_public_pem)
+    monkeypatch.setenv("AGENTHUB_CRYPTO__FERNET_KEYS", fernet_key)
+    monkeypatch.setenv("AGENTHUB_TOOLS__SSRF_ALLOW", "127.0.0.1/32,localhost")
+    composition.reset()
+    yield
+    composition.reset()
+
+
+@pytest.fixture
+def app_env(
+    base_env: None, monkeypatch: pytest.MonkeyPatch, database_url: str, redis_url: str
+) -> Iterator[None]:
+    """A full application environment on this test's own PostgreSQL database and Redis."""
+    from agenthub import composition
+
+    monkeypatch.setenv("DATABASE_URL", database_url)
+    monkeypatch.setenv("REDIS_URL", redis_url)
+    composition.reset()
+    yield
+    composition.reset()
