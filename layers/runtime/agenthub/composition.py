@@ -102,6 +102,9 @@ def reset() -> None:
         get_engine().dispose()
     if get_redis.cache_info().currsize:
         get_redis().close()
-    for factory in (database_url, redis_url, get_engine, get_sessionmaker, get_redis, get_keyring):
-        factory.cache_clear()
+    if _embedded_redis.cache_info().currsize:
+        _embedded_redis().stop()
+    for value in list(globals().values()):
+        if callable(getattr(value, "cache_clear", None)):
+            value.cache_clear()
     reset_settings()
