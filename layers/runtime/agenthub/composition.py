@@ -17,6 +17,7 @@ if TYPE_CHECKING:
     from sqlalchemy import Engine
     from sqlalchemy.orm import Session, sessionmaker
 
+    from agenthub.auth.jwt import JwtVerifier
     from agenthub.crypto import KeyRing
     from agenthub.embedded import EmbeddedRedis
 
@@ -94,6 +95,13 @@ def get_keyring() -> KeyRing:
     from agenthub.crypto import keyring_from_settings
 
     return keyring_from_settings(get_settings())
+
+
+@cache
+def get_jwt_verifier() -> JwtVerifier:
+    from agenthub.auth.jwt import JwtVerifier
+
+    return JwtVerifier.from_settings(get_settings())
 
 
 def reset() -> None:
