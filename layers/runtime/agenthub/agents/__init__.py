@@ -1,0 +1,1 @@
+"""The LangGraph runtime: supervisor graph, domain agents, memory and output shaping."""

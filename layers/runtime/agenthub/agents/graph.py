@@ -1,0 +1,272 @@
+"""The turn graph: our own supervisor with handoff tools, and the domain agents it hands off to.
+
+    START -> supervisor --(answers itself)--> respond -> END
+                 |
+                 +-- transfer_to_<agent> tools: Command(graph=PARENT, goto=[Send("agent", ...)])
+                                                   |   (one Send per handoff; parallel policy)
+                                                   v
+                                                 agent -> respond -> END
+
+The checkpointed `messages` channel holds only the user-visible transcript (user messages and
+final answers); supervisor and tool traffic stay inside the subgraphs, which do not checkpoint.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Callable, Sequence
+from typing import Annotated, Any, TypedDict
+
+from langchain.agents import create_agent
+from langchain_core.language_models import BaseChatModel
+from langchain_core.messages import AIMessage, AnyMessage, SystemMessage, ToolMessage
+from langchain_core.runnables import RunnableConfig
+from langchain_core.tools import BaseTool, InjectedToolCallId, StructuredTool
+from langgraph.checkpoint.base import BaseCheckpointSaver
+from langgraph.graph import END, START, MessagesState, StateGraph
+from langgraph.graph.message import add_messages
+from langgraph.graph.state import CompiledStateGraph
+from langgraph.prebuilt import InjectedState, ToolNode
+from langgraph.types import Command, Send
+from pydantic import BaseModel, Field
+
+from agenthub.agents.memory import transcript, window
+from agenthub.agents.output import format_instructions, message_text, shape_answer
+from agenthub.agents.prompts import (
+    handoff_tool_name,
+    reject_multi_intent_message,
+    supervisor_prompt,
+)
+from agenthub.domain import AgentSpec, LlmSpec, TenantRuntimeConfig, ToolSpec
+
+AGENT_NODE = "agent"
+SUPERVISOR = "supervisor"
+SECTIONS_FORMAT = ("sections", "sections")
+
+ModelFactory = Callable[[LlmSpec], BaseChatModel]
+ToolFactory = Callable[[Sequence[ToolSpec]], list[BaseTool]]
+
+
+def _reset_or_extend(old: list[Any] | None, new: list[Any] | None) -> list[Any]:
+    """Per-turn accumulators: `None` clears (sent with each new turn), a list extends."""
+    if new is None:
+        return []
+    return [*(old or []), *new]
+
+
+class TurnState(TypedDict, total=False):
+    messages: Annotated[list[AnyMessage], add_messages]
+    results: Annotated[list[dict[str, Any]], _reset_or_extend]
+    routing: dict[str, Any] | None
+    answer: dict[str, Any] | None
+
+
+class SupervisorState(MessagesState, total=False):
+    routing: dict[str, Any] | None
+
+
+class HandoffArgs(BaseModel):
+    reason: str = Field(default="", description="Why this agent fits the user's request")
+
+
+def new_turn_input(message: AnyMessage) -> dict[str, Any]:
+    return {"messages": [message], "results": None, "routing": None, "answer": None}
+
+
+def _handoff_tool(agent: AgentSpec) -> BaseTool:
+    def handoff(
+        reason: str = "",
+        state: Annotated[dict[str, Any], InjectedState] | None = None,
+        tool_call_id: Annotated[str, InjectedToolCallId] = "",
+    ) -> Command[Any]:
+        conversation = transcript((state or {}).get("messages", []))
+        payload = {"agent": agent.name, "reason": reason, "messages": conversation}
+        return Command(graph=Command.PARENT, goto=[Send(AGENT_NODE, payload)])
+
+    return StructuredTool.from_function(
+        handoff,
+        name=handoff_tool_name(agent.name),
+        description=f"Hand the request to the {agent.display_name} agent: {agent.description}",
+        args_schema=HandoffArgs,
+    )
+
+
+def _build_supervisor(
+    tenant: TenantRuntimeConfig, model: BaseChatModel
+) -> CompiledStateGraph[Any, Any, Any, Any]:
+    agents = {handoff_tool_name(a.name): a for a in tenant.agents}
+    tools = [_handoff_tool(a) for a in tenant.agents]
+    bound = model.bind_tools(tools) if tools else model
+    system = SystemMessage(supervisor_prompt(tenant_name=tenant.tenant_name, agents=tenant.agents))
+
+    def decide(state: SupervisorState, config: RunnableConfig) -> dict[str, Any]:
+        history = window(state["messages"], max_tokens=tenant.memory_max_tokens)
+        reply = bound.invoke([system, *history], config)
+        assert isinstance(reply, AIMessage)
+        handoffs = _first_call_per_agent([c for c in reply.tool_calls if c["name"] in agents])
+        if not handoffs:
+            answer = AIMessage(content=message_text(reply.content), name=SUPERVISOR, id=reply.id)
+            routing = {"agent": SUPERVISOR, "reason": "answered directly: no agent was needed"}
+            return {"messages": [answer], "routing": routing}
+        if len(handoffs) > 1 and tenant.multi_intent_policy == "reject":
+            intents = [agents[c["name"]] for c in handoffs]
+            answer = AIMessage(content=reject_multi_intent_message(intents), name=SUPERVISOR)
+            routing = {
+                "agent": SUPERVISOR,
+                "reason": "several intents ("
+                + ", ".join(a.name for a in intents)
+                + "); the tenant's policy is to answer one at a time",
+                "intents": [a.name for a in intents],
+            }
+            return {"messages": [answer], "routing": routing}
+        return {"messages": [reply.model_copy(update={"tool_calls": handoffs})]}
+
+    def after_decide(state: SupervisorState) -> str:
+        last = state["messages"][-1]
+        return "handoff" if isinstance(last, AIMessage) and last.tool_calls else END
+
+    graph = StateGraph(SupervisorState)
+    graph.add_node("decide", decide)
+    graph.add_node("handoff", ToolNode(tools, handle_tool_errors=True))
+    graph.add_edge(START, "decide")
+    graph.add_conditional_edges("decide", after_decide, ["handoff", END])
+    # Only reached when a handoff failed (e.g. a hallucinated tool): let the model try again.
+    graph.add_edge("handoff", "decide")
+    return graph.compile(checkpointer=False, name=SUPERVISOR)
+
+
+def _first_call_per_agent(calls: list[Any]) -> list[Any]:
+    seen: set[str] = set()
+    unique = []
+    for call in calls:
+        if call["name"] not in seen:
+            seen.add(call["name"])
+            unique.append(call)
+    return unique
+
+
+def _tool_call_log(messages: Sequence[AnyMessage]) -> list[dict[str, Any]]:
+    """What the agent called, in order, with each call's outcome (stored with the answer)."""
+    results = {m.tool_call_id: m for m in messages if isinstance(m, ToolMessage)}
+    log = []
+    for message in messages:
+        if isinstance(message, AIMessage):
+            for call in message.tool_calls:
+                result = results.get(call["id"] or "")
+                log.append(
+                    {
+                        "tool": call["name"],
+                        "args": call["args"],
+                        "status": getattr(result, "status", "missing") if result else "missing",
+                    }
+                )
+    return log
+
+
+def build_turn_graph(
+    tenant: TenantRuntimeConfig,
+    *,
+    model_for: ModelFactory,
+    tools_for: ToolFactory,
+    checkpointer: BaseCheckpointSaver[Any] | None,
+) -> CompiledStateGraph[Any, Any, Any, Any]:
+    """Compile the graph for one tenant's configuration (cached by the caller per version)."""
+    tenant_model = model_for(tenant.llm)
+    domain_agents = {
+        agent.name: create_agent(
+            model_for(agent.llm) if agent.llm else tenant_model,
+            tools=tools_for(agent.tools),
+            system_prompt=f"{agent.system_prompt.strip()}\n\n{format_instructions(agent.output_format)}",
+            name=agent.name,
+            checkpointer=False,
+        )
+        for agent in tenant.agents
+    }
+    specs = {agent.name: agent for agent in tenant.agents}
+
+    def run_agent(payload: dict[str, Any], config: RunnableConfig) -> dict[str, Any]:
+        spec = specs[payload["agent"]]
+        history = window(payload["messages"], max_tokens=tenant.memory_max_tokens)
+        out = domain_agents[spec.name].invoke({"messages": history}, config)
+        produced = out["messages"][len(history) :]
+        final = next((m for m in reversed(produced) if isinstance(m, AIMessage)), None)
+        shaped = shape_answer(final.content if final else "", spec.output_format)
+        calls = _tool_call_log(produced)
+        failed = any(call["status"] == "error" for call in calls)
+        return {
+            "results": [
+                {
+                    "agent": spec.name,
+                    "reason": payload.get("reason") or f"matched the {spec.name} agent",
+                    "status": "error" if failed else "ok",
+                    "format": shaped.format,
+                    "renderer_hint": shaped.renderer_hint,
+                    "text": shaped.text,
+                    "data": shaped.data,
+                    "tool_calls": calls,
+                    "fallback_reason": shaped.fallback_reason,
+                }
+            ]
+        }
+
+    def respond(state: TurnState) -> dict[str, Any]:
+        results = state.get("results") or []
+        if not results:
+            last = state["messages"][-1]
+            answer = {
+                "agent": SUPERVISOR,
+                "format": "text",
+                "renderer_hint": "markdown",
+                "text": message_text(last.content),
+                "data": None,
+                "tool_calls": [],
+            }
+            return {"answer": answer}
+        answer = results[0] if len(results) == 1 else _merge(results)
+        routing = {
+            "agent": answer["agent"],
+            "reason": "; ".join(f"{r['agent']}: {r['reason']}" for r in results),
+        }
+        if len(results) > 1:
+            routing["intents"] = [r["agent"] for r in results]
+        memory = AIMessage(content=_memory_text(answer), name=answer["agent"].replace(",", "_"))
+        return {"messages": [memory], "answer": answer, "routing": routing}
+
+    def after_supervisor(state: TurnState) -> str:
+        # A handoff leaves the user's message last (the Sends carry on); an answer does not.
+        return "respond" if isinstance(state["messages"][-1], AIMessage) else END
+
+    graph = StateGraph(TurnState)
+    graph.add_node(SUPERVISOR, _build_supervisor(tenant, tenant_model))
+    graph.add_node(AGENT_NODE, run_agent)
+    graph.add_node("respond", respond)
+    graph.add_edge(START, SUPERVISOR)
+    graph.add_conditional_edges(SUPERVISOR, after_supervisor, ["respond", END])
+    graph.add_edge(AGENT_NODE, "respond")
+    graph.add_edge("respond", END)
+    return graph.compile(checkpointer=checkpointer, name=f"turn:{tenant.tenant_id}")
+
+
+def _merge(results: list[dict[str, Any]]) -> dict[str, Any]:
+    """Several agents answered one message (parallel policy): one answer, a section each."""
+    order = sorted(results, key=lambda r: r["agent"])
+    sections = [
+        {k: r[k] for k in ("agent", "status", "format", "renderer_hint", "text", "data")}
+        for r in order
+    ]
+    return {
+        "agent": ",".join(r["agent"] for r in order),
+        "format": SECTIONS_FORMAT[0],
+        "renderer_hint": SECTIONS_FORMAT[1],
+        "text": "\n\n".join(f"{r['agent']}: {r['text']}" for r in order),
+        "data": {"sections": sections},
+        "tool_calls": [call for r in order for call in r["tool_calls"]],
+    }
+
+
+def _memory_text(answer: dict[str, Any]) -> str:
+    """What the next turn remembers of this answer: its text and, compactly, its data."""
+    if answer.get("data") is None:
+        return str(answer["text"])
+    data = json.dumps(answer["data"], ensure_ascii=False, separators=(",", ":"), default=str)
+    return f"{answer['text']}\n\ndata: {data[:4000]}"

@@ -1,0 +1,108 @@
+"""Shape an agent's final message by its output format: `format`, `renderer_hint`, `data`, `text`.
+
+Models are asked for one JSON object `{"text": ..., "data": ...}` whose `data` follows the
+format's JSON Schema. When the reply does not fit (no JSON, wrong shape, schema violation), the
+answer falls back to the `text` format with the reply as text: the user still gets an answer.
+"""
+
+from __future__ import annotations
+
+import json
+import re
+from dataclasses import dataclass, field
+from functools import lru_cache
+from typing import Any
+
+from jsonschema import Draft202012Validator
+
+from agenthub.domain import OutputFormatSpec
+
+TEXT_FORMAT = OutputFormatSpec(name="text", renderer_hint="markdown", json_schema={})
+_FENCE = re.compile(r"^```(?:json)?\s*(.*?)\s*```$", re.DOTALL)
+
+
+@dataclass(frozen=True)
+class ShapedAnswer:
+    format: str
+    renderer_hint: str
+    text: str
+    data: Any = None
+    # Why the structured form was not used, when it was not (for logs and tests).
+    fallback_reason: str | None = None
+    extra: dict[str, Any] = field(default_factory=dict)
+
+
+def format_instructions(fmt: OutputFormatSpec) -> str:
+    """The section appended to a domain agent's system prompt."""
+    schema = json.dumps(fmt.json_schema or {"type": "null"}, separators=(",", ":"))
+    return (
+        f"## Output format: {fmt.name}\n"
+        f"Renderer hint: {fmt.renderer_hint}\n"
+        'Reply with one JSON object {"text": "<short answer for the user>", "data": <object '
+        "matching the schema below>} and nothing else.\n"
+        f"Schema: {schema}"
+    )
+
+
+@lru_cache(maxsize=64)
+def _validator(schema_json: str) -> Draft202012Validator:
+    return Draft202012Validator(json.loads(schema_json))
+
+
+def _extract_json(content: str) -> Any:
+    text = content.strip()
+    fenced = _FENCE.match(text)
+    if fenced:
+        text = fenced.group(1)
+    if not text.startswith("{"):
+        start, end = text.find("{"), text.rfind("}")
+        if start < 0 or end <= start:
+            raise ValueError("no JSON object in the reply")
+        text = text[start : end + 1]
+    return json.loads(text)
+
+
+def message_text(content: Any) -> str:
+    """A chat message's content as plain text (providers may return content blocks)."""
+    if isinstance(content, str):
+        return content
+    if isinstance(content, list):
+        parts = [
+            block.get("text", "") if isinstance(block, dict) else str(block) for block in content
+        ]
+        return "".join(parts)
+    return str(content)
+
+
+def shape_answer(content: Any, fmt: OutputFormatSpec) -> ShapedAnswer:
+    raw = message_text(content).strip()
+    try:
+        parsed = _extract_json(raw)
+    except ValueError:
+        return _as_text(raw, "the reply is not a JSON object")
+    if not isinstance(parsed, dict) or not isinstance(parsed.get("text"), str):
+        return _as_text(raw, 'the reply has no "text" string')
+    text = parsed["text"].strip()
+    data = parsed.get("data")
+    if fmt.name == TEXT_FORMAT.name or data is None:
+        reason = None if fmt.name == TEXT_FORMAT.name else "the reply has no data"
+        return ShapedAnswer("text", TEXT_FORMAT.renderer_hint, text, None, reason)
+    if fmt.json_schema:
+        errors = sorted(
+            _validator(json.dumps(fmt.json_schema, sort_keys=True)).iter_errors(data),
+            key=lambda e: list(e.path),
+        )
+        if errors:
+            where = "/".join(str(p) for p in errors[0].path) or "data"
+            return ShapedAnswer(
+                "text",
+                TEXT_FORMAT.renderer_hint,
+                text,
+                None,
+                f"data does not match the {fmt.name} schema at {where}: {errors[0].message}",
+            )
+    return ShapedAnswer(fmt.name, fmt.renderer_hint, text, data)
+
+
+def _as_text(raw: str, reason: str) -> ShapedAnswer:
+    return ShapedAnswer("text", TEXT_FORMAT.renderer_hint, raw, None, reason)
