@@ -128,6 +128,13 @@ def _tampered_payload(keys: Keys) -> str:
     return f"{header}.{_segment(valid_claims())}.{signature}"
 
 
+def _truncated_signature(keys: Keys) -> str:
+    # Cut on a byte boundary: still valid base64url, just a signature that is too short.
+    header, payload, signature = signed(keys, valid_claims()).split(".")
+    raw = base64.urlsafe_b64decode(signature + "=" * (-len(signature) % 4))
+    return f"{header}.{payload}.{_b64(raw[:-8])}"
+
+
 def _pss_signed(keys: Keys) -> str:
     return signed(keys, valid_claims(), algorithm="PS256")
 
@@ -251,7 +258,8 @@ BAD_TOKENS: list[tuple[str, TokenFactory, str]] = [
         "signature is invalid",
     ),
     ("tampered-payload", _tampered_payload, "signature is invalid"),
-    ("truncated-signature", lambda k: signed(k, valid_claims())[:-12], "malformed"),
+    ("truncated-signature", _truncated_signature, "signature is invalid"),
+    ("signature-not-base64url", lambda k: signed(k, valid_claims()) + "!!", "malformed"),
     (
         "stripped-signature",
         lambda k: signed(k, valid_claims()).rsplit(".", 1)[0] + ".",
