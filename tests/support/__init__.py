@@ -1,0 +1,1 @@
+"""Test support: real loopback servers (fake LLM provider, demo business API)."""
