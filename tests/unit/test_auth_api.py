@@ -592,3 +592,19 @@ def test_jwks_token_with_known_kid_is_accepted(jwks_client: TestClient, keys: Ke
     token = signed(keys, valid_claims(), headers={"kid": "key-1"})
 
     assert jwks_client.get("/api/me", headers=bearer(token)).status_code == 200
+
+
+def test_tenant_principal_on_a_route_without_tenant_is_a_server_error(
+    base_env: None, keys: Keys
+) -> None:
+    app = create_app(title="misuse", description="TenantPrincipal without {tenant_id}")
+
+    @app.get("/api/no-tenant")
+    def no_tenant(principal: TenantPrincipal) -> dict[str, Any]:
+        return {}
+
+    with TestClient(app) as misused:
+        response = misused.get("/api/no-tenant", headers=bearer(signed(keys, valid_claims())))
+
+    assert response.status_code == 500
+    assert response.json()["error"]["code"] == "configuration_error"

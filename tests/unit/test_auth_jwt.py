@@ -18,6 +18,7 @@ from cryptography.hazmat.primitives import serialization
 from cryptography.hazmat.primitives.asymmetric import ec, rsa
 from jwt import PyJWKClient
 from jwt.exceptions import PyJWKClientConnectionError
+from jwt.warnings import InsecureKeyLengthWarning
 
 from tests.conftest import TEST_AUDIENCE, TEST_ISSUER
 
@@ -271,3 +272,24 @@ def test_jwks_cache_ttl_zero_fetches_every_time(rsa_public_pem: str) -> None:
 def test_jwks_url_must_be_http_or_https() -> None:
     with pytest.raises(ConfigurationError):
         JwksKeySource.from_url("file:///etc/passwd", cache_ttl_s=60)
+
+
+def test_jwks_key_shorter_than_2048_bits_is_refused(private_pem: str) -> None:
+    weak = rsa.generate_private_key(public_exponent=65537, key_size=1024)
+    weak_private_pem = weak.private_bytes(
+        serialization.Encoding.PEM,
+        serialization.PrivateFormat.PKCS8,
+        serialization.NoEncryption(),
+    ).decode()
+    jwks = {"keys": [public_jwk(public_pem_of(weak), kid="weak")]}
+    verifier = verifier_with(JwksKeySource(InMemoryJwksClient(jwks)))
+    with pytest.warns(InsecureKeyLengthWarning):  # PyJWT warns when signing with it, too
+        token = token_for(weak_private_pem, kid="weak")
+
+    with pytest.raises(AuthenticationError, match="too short"):
+        verifier.verify(token)
+
+
+def test_empty_token_is_refused(rsa_public_pem: str) -> None:
+    with pytest.raises(AuthenticationError, match="empty"):
+        verifier_with(StaticKeySource.from_pem(rsa_public_pem)).verify("")
