@@ -1,0 +1,23 @@
+"""Runtime tools: LangChain tools built from the tool configs stored per tenant.
+
+registry     build_tool / build_tools: spec -> StructuredTool, one builder per tool type
+validation   the checks run when a tool is saved
+schema       stored JSON Schema -> the pydantic args model (or a clear refusal)
+http         HTTP_GET / HTTP_POST tools
+ssrf         which URLs and addresses tools may reach
+transport    the SSRF-guarded httpx client (connects only to checked addresses)
+base         what every tool shares: context, error results, per-call metrics
+"""
+
+from agenthub.tools.base import TOOL_CALLS_KEY, ToolFailure
+from agenthub.tools.registry import build_tool, build_tools
+from agenthub.tools.validation import validate_tool_config, validate_tool_definition
+
+__all__ = [
+    "TOOL_CALLS_KEY",
+    "ToolFailure",
+    "build_tool",
+    "build_tools",
+    "validate_tool_config",
+    "validate_tool_definition",
+]

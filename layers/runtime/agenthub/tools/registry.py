@@ -1,0 +1,67 @@
+"""Tools built at runtime from their stored specs: one builder per tool type.
+
+HTTP_GET and HTTP_POST exist today; RAG, DB_QUERY and OCR get a builder in `BUILDERS` when they
+are written, taking what they need from `ToolDependencies`.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
+
+from langchain_core.tools import BaseTool
+
+from agenthub.domain import ToolSpec
+from agenthub.errors import ValidationFailedError
+from agenthub.tools.base import TOOL_NAME
+from agenthub.tools.http import HttpClientFactory, build_http_tool
+from agenthub.tools.transport import shared_http_client
+
+
+@dataclass(frozen=True)
+class ToolDependencies:
+    """What builders take from outside (clients); each new tool type adds its own."""
+
+    http_client_factory: HttpClientFactory = shared_http_client
+
+
+ToolBuilder = Callable[[ToolSpec, ToolDependencies], BaseTool]
+
+
+def _http_tool(spec: ToolSpec, deps: ToolDependencies) -> BaseTool:
+    return build_http_tool(spec, http_client_factory=deps.http_client_factory)
+
+
+BUILDERS: dict[str, ToolBuilder] = {"HTTP_GET": _http_tool, "HTTP_POST": _http_tool}
+
+
+def build_tool(
+    spec: ToolSpec, *, http_client_factory: HttpClientFactory = shared_http_client
+) -> BaseTool:
+    """The LangChain tool for one spec; ValidationFailedError when it cannot be built."""
+    builder = BUILDERS.get(spec.type)
+    if builder is None:
+        raise ValidationFailedError(
+            f"tool type {spec.type} is not available yet",
+            details=[{"field": "type", "message": f"{spec.type} tools are not available yet"}],
+        )
+    if not TOOL_NAME.fullmatch(spec.name):
+        raise ValidationFailedError(
+            f"tool name {spec.name!r} must be 1-64 letters, digits, '_' or '-'",
+            details=[{"field": "name", "message": "must be 1-64 letters, digits, '_' or '-'"}],
+        )
+    return builder(spec, ToolDependencies(http_client_factory=http_client_factory))
+
+
+def build_tools(
+    specs: Sequence[ToolSpec], *, http_client_factory: HttpClientFactory = shared_http_client
+) -> list[BaseTool]:
+    """One tool per spec, in order; names must be unique (the model calls tools by name)."""
+    names = [spec.name for spec in specs]
+    duplicates = sorted({name for name in names if names.count(name) > 1})
+    if duplicates:
+        raise ValidationFailedError(
+            f"tool names must be unique within an agent: {', '.join(duplicates)}",
+            details=[{"field": "name", "message": f"duplicate name {n!r}"} for n in duplicates],
+        )
+    return [build_tool(spec, http_client_factory=http_client_factory) for spec in specs]

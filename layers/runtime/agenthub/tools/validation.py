@@ -1,0 +1,75 @@
+"""Checks run when a tool is saved: the schema is expressible, the config fits the type, and the
+URL passes the SSRF guard (with DNS) under the current allow-list.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from typing import Any
+
+from agenthub.errors import SsrfBlockedError, ValidationFailedError
+from agenthub.settings import get_settings
+from agenthub.tools.base import TOOL_NAME
+from agenthub.tools.http import METHOD_BY_TYPE, parse_http_config
+from agenthub.tools.schema import validate_input_schema
+from agenthub.tools.ssrf import Resolver, check_url, system_resolver
+
+NOT_AVAILABLE_YET = frozenset({"RAG", "DB_QUERY", "OCR"})
+
+ConfigValidator = Callable[[str, dict[str, Any], "dict[str, Any] | None", Resolver], None]
+
+
+def validate_tool_definition(
+    *,
+    name: str,
+    tool_type: str,
+    input_schema: dict[str, Any],
+    config: dict[str, Any],
+    resolver: Resolver = system_resolver,
+) -> None:
+    """Everything a tool must pass to be saved (ValidationFailedError naming the field)."""
+    if not TOOL_NAME.fullmatch(name):
+        raise ValidationFailedError(
+            "a tool name is 1-64 letters, digits, '_' or '-'",
+            details=[{"field": "name", "message": "must be 1-64 letters, digits, '_' or '-'"}],
+        )
+    validate_input_schema(input_schema)
+    validate_tool_config(tool_type, config, input_schema=input_schema, resolver=resolver)
+
+
+def validate_tool_config(
+    tool_type: str,
+    config: dict[str, Any],
+    *,
+    input_schema: dict[str, Any] | None = None,
+    resolver: Resolver = system_resolver,
+) -> None:
+    """Refuse a config that does not fit `tool_type`; with `input_schema`, also arguments it
+    names that the schema lacks (pass it whenever the schema is known)."""
+    validator = _VALIDATORS.get(tool_type)
+    if validator is None:
+        reason = "is not available yet" if tool_type in NOT_AVAILABLE_YET else "is unknown"
+        raise ValidationFailedError(
+            f"tool type {tool_type} {reason}",
+            details=[{"field": "type", "message": f"tool type {tool_type} {reason}"}],
+        )
+    validator(tool_type, config, input_schema, resolver)
+
+
+def _validate_http(
+    tool_type: str,
+    config: dict[str, Any],
+    input_schema: dict[str, Any] | None,
+    resolver: Resolver,
+) -> None:
+    parsed = parse_http_config(tool_type, config, input_schema=input_schema)
+    try:
+        check_url(parsed.example_url, allow=get_settings().tools.ssrf_allow, resolver=resolver)
+    except SsrfBlockedError as exc:
+        raise ValidationFailedError(
+            f"config.url: {exc.message}",
+            details=[{"field": "config.url", "message": exc.message}],
+        ) from exc
+
+
+_VALIDATORS: dict[str, ConfigValidator] = dict.fromkeys(METHOD_BY_TYPE, _validate_http)
