@@ -1,0 +1,131 @@
+"""Messages of a chat session (tenant-owned), stored a whole turn at a time in `seq` order."""
+
+from __future__ import annotations
+
+import builtins
+import uuid
+from dataclasses import dataclass, field
+from decimal import Decimal
+from typing import Any
+
+from sqlalchemy import case, func, select, update
+from sqlalchemy.orm import Session
+
+from agenthub.db.models import ChatSession, Message, MessageRole
+from agenthub.errors import BadRequestError, NotFoundError
+from agenthub.repositories.common import enum_value, guarded_write
+
+TITLE_MAX_CHARS = 80
+MAX_PAGE_SIZE = 500
+
+
+@dataclass(frozen=True)
+class NewMessage:
+    """The fields of a message to store; the repository assigns ids, seq and timestamps."""
+
+    role: MessageRole | str
+    content: str
+    agent: str | None = None
+    format: str | None = None
+    renderer_hint: str | None = None
+    data: dict[str, Any] | None = None
+    tool_calls: list[Any] = field(default_factory=list)
+    input_tokens: int = 0
+    output_tokens: int = 0
+    cost_usd: Decimal = Decimal("0")
+    latency_ms: int | None = None
+    llm_model: str | None = None
+
+
+class MessageRepository:
+    def __init__(self, db: Session) -> None:
+        self.db = db
+
+    def append_turn(
+        self, *, tenant_id: str, session_id: uuid.UUID, user: NewMessage, assistant: NewMessage
+    ) -> tuple[Message, Message]:
+        """Store a user message and its answer as the session's next two messages.
+
+        Both rows and the session's counters change in one savepoint: never half a turn.
+        """
+        what = f"session {session_id} of tenant {tenant_id!r}"
+        _expect_role(user, MessageRole.USER)
+        _expect_role(assistant, MessageRole.ASSISTANT)
+        with guarded_write(self.db, what=what):
+            # The UPDATE takes the session's row lock (as SELECT ... FOR UPDATE would) and hands
+            # back the new counter in the same round trip, so concurrent turns get distinct seqs.
+            statement = (
+                update(ChatSession)
+                .where(ChatSession.tenant_id == tenant_id, ChatSession.id == session_id)
+                .values(
+                    message_count=ChatSession.message_count + 2,
+                    last_activity_at=func.now(),
+                    title=case(
+                        (ChatSession.title == "", title_from(user.content)),
+                        else_=ChatSession.title,
+                    ),
+                )
+                .returning(ChatSession.message_count)
+            )
+            count = self.db.execute(
+                statement, execution_options={"synchronize_session": "fetch"}
+            ).scalar_one_or_none()
+            if count is None:
+                raise NotFoundError(f"{what} not found")
+            user_row = _row(tenant_id, session_id, seq=count - 1, message=user)
+            assistant_row = _row(tenant_id, session_id, seq=count, message=assistant)
+            self.db.add_all([user_row, assistant_row])
+        return user_row, assistant_row
+
+    def list(
+        self,
+        *,
+        tenant_id: str,
+        session_id: uuid.UUID,
+        limit: int = 100,
+        after_seq: int | None = None,
+    ) -> builtins.list[Message]:
+        """The session's messages in conversation order, from just after `after_seq`."""
+        if not 1 <= limit <= MAX_PAGE_SIZE:
+            raise BadRequestError(f"limit must be between 1 and {MAX_PAGE_SIZE}")
+        statement = select(Message).where(
+            Message.tenant_id == tenant_id, Message.session_id == session_id
+        )
+        if after_seq is not None:
+            statement = statement.where(Message.seq > after_seq)
+        statement = statement.order_by(Message.seq).limit(limit)
+        return builtins.list(self.db.scalars(statement))
+
+
+def title_from(content: str) -> str:
+    """A session title from the first user message: its first line, shortened."""
+    lines = content.strip().splitlines()
+    first_line = " ".join(lines[0].split()) if lines else ""
+    if len(first_line) <= TITLE_MAX_CHARS:
+        return first_line
+    return first_line[: TITLE_MAX_CHARS - 1].rstrip() + "…"
+
+
+def _expect_role(message: NewMessage, role: MessageRole) -> None:
+    if enum_value(MessageRole, message.role, field="role") is not role:
+        raise BadRequestError(f"a turn needs a {role.value} message here, not {message.role!r}")
+
+
+def _row(tenant_id: str, session_id: uuid.UUID, *, seq: int, message: NewMessage) -> Message:
+    return Message(
+        tenant_id=tenant_id,
+        session_id=session_id,
+        seq=seq,
+        role=enum_value(MessageRole, message.role, field="role"),
+        content=message.content,
+        agent=message.agent,
+        format=message.format,
+        renderer_hint=message.renderer_hint,
+        data=message.data,
+        tool_calls=builtins.list(message.tool_calls),
+        input_tokens=message.input_tokens,
+        output_tokens=message.output_tokens,
+        cost_usd=Decimal(message.cost_usd),
+        latency_ms=message.latency_ms,
+        llm_model=message.llm_model,
+    )

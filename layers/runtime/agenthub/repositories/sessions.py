@@ -1,0 +1,121 @@
+"""Chat sessions (tenant-owned): each user sees only their own, newest activity first."""
+
+from __future__ import annotations
+
+import base64
+import binascii
+import builtins
+import json
+import uuid
+from datetime import datetime
+
+from sqlalchemy import DateTime, Uuid, delete, literal, select, tuple_
+from sqlalchemy.orm import Session
+
+from agenthub.db.models import ChatSession
+from agenthub.errors import BadRequestError
+from agenthub.repositories.common import guarded_write
+
+MAX_PAGE_SIZE = 100
+
+
+class ChatSessionRepository:
+    def __init__(self, db: Session) -> None:
+        self.db = db
+
+    def create(
+        self,
+        *,
+        tenant_id: str,
+        user_id: str,
+        title: str = "",
+        session_id: uuid.UUID | None = None,
+    ) -> ChatSession:
+        """A new, empty session; `session_id` lets the caller fix the id in advance (the chat
+        turn names its memory thread before the session is stored)."""
+        chat_session = ChatSession(
+            id=session_id or uuid.uuid4(), tenant_id=tenant_id, user_id=user_id, title=title
+        )
+        what = f"session of tenant {tenant_id!r}"
+        with guarded_write(
+            self.db, what=what, conflict=f"session {chat_session.id} already exists"
+        ):
+            self.db.add(chat_session)
+        return chat_session
+
+    def get(self, *, tenant_id: str, user_id: str, session_id: uuid.UUID) -> ChatSession | None:
+        """The session if it belongs to this user of this tenant, else None."""
+        statement = select(ChatSession).where(
+            ChatSession.tenant_id == tenant_id,
+            ChatSession.user_id == user_id,
+            ChatSession.id == session_id,
+        )
+        return self.db.scalars(statement).one_or_none()
+
+    def list(
+        self, *, tenant_id: str, user_id: str, limit: int = 20, cursor: str | None = None
+    ) -> tuple[builtins.list[ChatSession], str | None]:
+        """One page of the user's sessions, most recent activity first, and the next cursor.
+
+        Keyset pagination on (last_activity_at, id): stable when timestamps are equal and when
+        sessions are added meanwhile. The cursor is opaque to clients.
+        """
+        if not 1 <= limit <= MAX_PAGE_SIZE:
+            raise BadRequestError(f"limit must be between 1 and {MAX_PAGE_SIZE}")
+        statement = select(ChatSession).where(
+            ChatSession.tenant_id == tenant_id, ChatSession.user_id == user_id
+        )
+        if cursor is not None:
+            activity, session_id = decode_cursor(cursor)
+            statement = statement.where(
+                tuple_(ChatSession.last_activity_at, ChatSession.id)
+                < tuple_(literal(activity, DateTime(timezone=True)), literal(session_id, Uuid()))
+            )
+        statement = statement.order_by(
+            ChatSession.last_activity_at.desc(), ChatSession.id.desc()
+        ).limit(limit + 1)
+        rows = builtins.list(self.db.scalars(statement))
+        page = rows[:limit]
+        next_cursor = encode_cursor(page[-1]) if len(rows) > limit else None
+        return page, next_cursor
+
+    def delete(self, *, tenant_id: str, user_id: str, session_id: uuid.UUID) -> bool:
+        """Delete the session and its messages; False when this user has no such session."""
+        statement = delete(ChatSession).where(
+            ChatSession.tenant_id == tenant_id,
+            ChatSession.user_id == user_id,
+            ChatSession.id == session_id,
+        )
+        result = self.db.execute(statement, execution_options={"synchronize_session": "fetch"})
+        return bool(getattr(result, "rowcount", 0))
+
+    def expired(
+        self, *, tenant_id: str, older_than: datetime, limit: int = 500
+    ) -> builtins.list[ChatSession]:
+        """The tenant's sessions idle since before `older_than`, oldest first (for retention)."""
+        statement = (
+            select(ChatSession)
+            .where(ChatSession.tenant_id == tenant_id, ChatSession.last_activity_at < older_than)
+            .order_by(ChatSession.last_activity_at, ChatSession.id)
+            .limit(limit)
+        )
+        return builtins.list(self.db.scalars(statement))
+
+
+def encode_cursor(chat_session: ChatSession) -> str:
+    position = {"a": chat_session.last_activity_at.isoformat(), "i": str(chat_session.id)}
+    raw = json.dumps(position, separators=(",", ":")).encode()
+    return base64.urlsafe_b64encode(raw).decode().rstrip("=")
+
+
+def decode_cursor(cursor: str) -> tuple[datetime, uuid.UUID]:
+    try:
+        raw = base64.urlsafe_b64decode(cursor + "=" * (-len(cursor) % 4))
+        position = json.loads(raw)
+        activity = datetime.fromisoformat(position["a"])
+        session_id = uuid.UUID(position["i"])
+    except (binascii.Error, ValueError, TypeError, KeyError):
+        raise BadRequestError("the pagination cursor is not valid") from None
+    if activity.tzinfo is None:
+        raise BadRequestError("the pagination cursor is not valid")
+    return activity, session_id

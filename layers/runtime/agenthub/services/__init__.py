@@ -1,0 +1,1 @@
+"""Use cases: orchestrate repositories, adapters and the domain (one module per use case)."""
