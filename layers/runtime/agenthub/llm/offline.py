@@ -45,7 +45,7 @@ from agenthub.llm.offline_answers import (
     parse_result,
 )
 from agenthub.llm.offline_arguments import FilledArguments, fill_arguments
-from agenthub.llm.offline_text import humanize, rank, vocabulary
+from agenthub.llm.offline_text import humanize, humanize_inline, rank, vocabulary
 
 OFFLINE_PROVIDER = "offline"
 HANDOFF_PREFIX = "transfer_to_"
@@ -228,7 +228,7 @@ def _answer(
         return json_answer(explain_error(error, tool_description=tool.description, args=args), None)
     if result.status == "error":
         return json_answer(
-            f"The {humanize(tool.name).lower()} tool failed, so I cannot answer right now.", None
+            f"The {humanize_inline(tool.name)} tool failed, so I cannot answer right now.", None
         )
     text, data = answer_from_result(parsed, format_name=format_name, schema=schema)
     return json_answer(text, data)
@@ -309,8 +309,8 @@ def _usage(
     messages: Sequence[BaseMessage], content: str, calls: Sequence[ToolCall]
 ) -> UsageMetadata:
     """About four characters a token, like the real models' tokenizers on English text."""
-    seen = sum(len(_text(m)) + len(json.dumps(getattr(m, "tool_calls", []))) for m in messages)
-    written = len(content) + sum(len(c["name"]) + len(json.dumps(c["args"])) for c in calls)
+    seen = sum(len(_text(m)) + _calls_length(getattr(m, "tool_calls", ())) for m in messages)
+    written = len(content) + _calls_length(calls)
     input_tokens = max(1, math.ceil(seen / 4))
     output_tokens = max(1, math.ceil(written / 4))
     return UsageMetadata(
@@ -318,3 +318,7 @@ def _usage(
         output_tokens=output_tokens,
         total_tokens=input_tokens + output_tokens,
     )
+
+
+def _calls_length(calls: Sequence[ToolCall]) -> int:
+    return sum(len(call["name"]) + len(json.dumps(call["args"])) for call in calls)

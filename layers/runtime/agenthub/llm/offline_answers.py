@@ -11,7 +11,7 @@ import re
 from collections.abc import Callable
 from typing import Any
 
-from agenthub.llm.offline_text import humanize
+from agenthub.llm.offline_text import humanize, humanize_inline
 
 OFFLINE_MARKER = "[offline model] "
 
@@ -19,7 +19,9 @@ _TITLE_KEYS = ("customer_name", "name", "title", "tracking_id", "display_name", 
 _LABEL_KEYS = ("label", "name", "month", "period", "date", "day", "week", "year", "category")
 _TIME_KEYS = re.compile(r"date|month|period|day|week|year|time")
 _MONEY_KEYS = re.compile(r"debt|amount|total|balance|price|cost|revenue|limit|paid|due_amount")
-_SYSTEMS = re.compile(r"\b(ERP|CRM|WMS|TMS|OCR|knowledge base|database)\b", re.IGNORECASE)
+_SYSTEMS = re.compile(
+    r"\b(ERP|CRM|WMS|TMS|OCR service|knowledge base|database|logistics system)\b", re.IGNORECASE
+)
 _NOT_FOUND = re.compile(r"^\s*(?:the\s+)?([a-z][a-z ]{0,30}?)\s+(?:was\s+|is\s+)?not found", re.I)
 _MAX_TEXT_PARTS = 6
 
@@ -98,7 +100,8 @@ def explain_error(error: dict[str, Any], *, tool_description: str, args: dict[st
     status = error.get("status") if isinstance(error.get("status"), int) else None
     detail = str(error.get("detail") or error.get("message") or "").strip()
     found = _SYSTEMS.search(tool_description)
-    system = f"the {found.group(1)}" if found else "the business system"
+    name = found.group(1) if found else "business system"
+    system = f"the {name.upper() if len(name) <= 3 else name}"
     system_cap = system[0].upper() + system[1:]
     answered = f"{system} answered {status}" + (f": {detail}" if detail else "")
     if status == 404 or kind == "not_found":
@@ -305,7 +308,4 @@ def _about(args: dict[str, Any]) -> str:
     if not shown:
         return ""
     key, value = shown[0]
-    label = humanize(key)
-    if not label.split(" ")[0].isupper():
-        label = label[0].lower() + label[1:]
-    return f" with {label} {value}"
+    return f" with {humanize_inline(key)} {value}"

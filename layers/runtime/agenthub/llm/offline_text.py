@@ -130,6 +130,13 @@ def humanize(key: str) -> str:
     return " ".join(shown)
 
 
+def humanize_inline(key: str) -> str:
+    """`humanize` for the middle of a sentence: `tracking_id` -> `tracking ID`, `mst` -> `MST`."""
+    label = humanize(key)
+    first = label.split(" ", 1)[0]
+    return label if first.isupper() else label[:1].lower() + label[1:]
+
+
 _ACRONYMS: Mapping[str, str] = {
     "mst": "MST",
     "id": "ID",
