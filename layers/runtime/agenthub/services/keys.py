@@ -1,0 +1,70 @@
+"""Key rotation: re-encrypt every stored secret under the first (newest) Fernet key.
+
+Procedure: put the new key first (`AGENTHUB_CRYPTO__FERNET_KEYS=new,old`), deploy, run
+`agenthub keys rotate`, then drop the old key once cached configs have expired (1 hour).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass, field
+
+from sqlalchemy.orm import Session
+
+from agenthub.crypto import KeyRing
+from agenthub.errors import DecryptionError
+from agenthub.repositories import (
+    PermissionRepository,
+    TenantLlmConfigRepository,
+    TenantRepository,
+)
+
+LLM_API_KEYS = "tenant_llm_configs.encrypted_api_key"
+TOOL_SECRETS = "tenant_tool_permissions.encrypted_secret"
+
+
+@dataclass(frozen=True)
+class RotationReport:
+    """How many stored values were re-encrypted, per table column, and under which key."""
+
+    counts: dict[str, int] = field(default_factory=dict)
+    primary_fingerprint: str = ""
+
+    @property
+    def total(self) -> int:
+        return sum(self.counts.values())
+
+
+def rotate_all(db: Session, keyring: KeyRing) -> RotationReport:
+    """Re-encrypt every stored secret in the caller's transaction (all or nothing).
+
+    A value that no configured key decrypts stops the rotation with a DecryptionError naming
+    where it is stored (never what it holds). Tenants whose values changed get a new config
+    version so that no process keeps serving the old ciphertexts from its cache.
+    """
+    counts = {LLM_API_KEYS: 0, TOOL_SECRETS: 0}
+    llm_configs = TenantLlmConfigRepository(db)
+    permissions = PermissionRepository(db)
+    tenants = TenantRepository(db)
+    for tenant in tenants.list():
+        rotated_keys = llm_configs.reencrypt_api_key(
+            tenant_id=tenant.id, rotate=_rotating(keyring, f"{LLM_API_KEYS} of {tenant.id!r}")
+        )
+        rotated_secrets = permissions.reencrypt_tool_secrets(
+            tenant_id=tenant.id, rotate=_rotating(keyring, f"{TOOL_SECRETS} of {tenant.id!r}")
+        )
+        counts[LLM_API_KEYS] += rotated_keys
+        counts[TOOL_SECRETS] += rotated_secrets
+        if rotated_keys or rotated_secrets:
+            tenants.bump_config_version(tenant_id=tenant.id)
+    return RotationReport(counts=counts, primary_fingerprint=keyring.primary_fingerprint)
+
+
+def _rotating(keyring: KeyRing, where: str) -> Callable[[bytes], bytes]:
+    def rotate(token: bytes) -> bytes:
+        try:
+            return keyring.rotate(token)
+        except DecryptionError as exc:
+            raise DecryptionError(f"{exc.message}: {where}; nothing was rotated") from exc
+
+    return rotate
