@@ -431,6 +431,35 @@ def test_agent_reads_optional_integers_with_bounds_from_pydantic_schemas() -> No
     ]
 
 
+def test_agent_collects_every_match_for_an_array_of_patterned_strings() -> None:
+    schema = {
+        "type": "object",
+        "properties": {
+            "tracking_ids": {
+                "type": "array",
+                "items": {"type": "string", "pattern": "^SHP-\\d{4}$"},
+            }
+        },
+        "required": ["tracking_ids"],
+    }
+    tool = business_tool("track_many", "Track shipments", schema)
+
+    reply = act("track SHP-1001, SHP-1002 and SHP-1003", [tool])
+
+    assert calls_of(reply) == [
+        ("track_many", {"tracking_ids": ["SHP-1001", "SHP-1002", "SHP-1003"]})
+    ]
+
+
+def test_agent_without_tools_answers_in_its_output_format() -> None:
+    reply = OfflineChatModel().invoke([agent_system("card"), HumanMessage("anything")])
+
+    assert json.loads(str(reply.content)) == {
+        "text": OFFLINE_MARKER + "I have no tools to answer this request.",
+        "data": None,
+    }
+
+
 # ----------------------------------------------------------------------------- answers
 
 
@@ -550,6 +579,35 @@ def test_a_5xx_is_explained_as_the_system_being_unavailable() -> None:
         OFFLINE_MARKER + "The ERP is unavailable right now (the ERP answered 503: maintenance); "
         "please try again later."
     )
+
+
+@pytest.mark.parametrize(
+    ("error", "expected"),
+    [
+        (
+            {"type": "http_status", "status": 403, "detail": "forbidden"},
+            "I am not allowed to get this from the ERP (the ERP answered 403: forbidden).",
+        ),
+        (
+            {"type": "http_status", "status": 429},
+            "The ERP is busy right now (the ERP answered 429); please try again in a moment.",
+        ),
+        (
+            {"type": "http_status", "status": 422, "detail": "bad mst"},
+            "The ERP rejected the request (the ERP answered 422: bad mst).",
+        ),
+        (
+            {"type": "connection", "message": "connection refused"},
+            "The ERP is unavailable right now (it could not be reached); please try again later.",
+        ),
+    ],
+)
+def test_other_tool_errors_are_explained_in_plain_words(
+    error: dict[str, Any], expected: str
+) -> None:
+    answer = answer_after({"error": error}, status="error")
+
+    assert answer == {"text": OFFLINE_MARKER + expected, "data": None}
 
 
 def test_a_tool_crash_without_structured_error_gets_a_plain_apology() -> None:
