@@ -18,6 +18,8 @@ from cryptography.hazmat.primitives.asymmetric import rsa
 from sqlalchemy import create_engine, text
 from sqlalchemy.engine import make_url
 
+pytest_plugins = ["tests.support.servers"]
+
 TEST_ISSUER = "https://auth.test.agenthub"
 TEST_AUDIENCE = "agenthub-api"
 

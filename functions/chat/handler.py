@@ -1,5 +1,6 @@
-"""chat Lambda function: API Gateway (REST) -> Mangum -> FastAPI."""
+"""chat Lambda function: API Gateway (REST) -> Mangum -> FastAPI (`POST /api/{tenant_id}/chat`)."""
 
-from agenthub.api.lambda_adapter import http_handler, not_implemented_app
+from agenthub.api.chat import create_chat_app
+from agenthub.api.lambda_adapter import http_handler
 
-handler = http_handler(lambda: not_implemented_app("chat"))
+handler = http_handler(create_chat_app)

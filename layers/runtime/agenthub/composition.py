@@ -6,6 +6,7 @@ Nothing is created at import time or in a FastAPI lifespan (Mangum runs it per i
 
 from __future__ import annotations
 
+import sys
 from functools import cache
 from typing import TYPE_CHECKING
 
@@ -14,12 +15,17 @@ from agenthub.settings import get_settings, reset_settings
 
 if TYPE_CHECKING:
     import redis
+    from langchain_core.language_models import BaseChatModel
+    from langgraph.checkpoint.postgres import PostgresSaver
     from sqlalchemy import Engine
     from sqlalchemy.orm import Session, sessionmaker
 
+    from agenthub.agents.runtime import GraphCache
     from agenthub.auth.jwt import JwtVerifier
     from agenthub.crypto import KeyRing
+    from agenthub.domain import LlmSpec
     from agenthub.embedded import EmbeddedRedis
+    from agenthub.services.chat import ChatService, RuntimeConfigSource
 
 
 @cache
@@ -91,6 +97,13 @@ def get_redis() -> redis.Redis:
 
 
 @cache
+def get_checkpointer() -> PostgresSaver:
+    from agenthub.db.checkpoints import build_saver
+
+    return build_saver(database_url(), max_size=get_settings().database.pool_size)
+
+
+@cache
 def get_keyring() -> KeyRing:
     from agenthub.crypto import keyring_from_settings
 
@@ -110,9 +123,79 @@ def reset() -> None:
         get_engine().dispose()
     if get_redis.cache_info().currsize:
         get_redis().close()
+    if get_checkpointer.cache_info().currsize:
+        get_checkpointer().conn.close()  # type: ignore[union-attr]
     if _embedded_redis.cache_info().currsize:
         _embedded_redis().stop()
     for value in list(globals().values()):
         if callable(getattr(value, "cache_clear", None)):
             value.cache_clear()
+    # Caches kept by adapters, if they were loaded at all.
+    if (transport := sys.modules.get("agenthub.tools.transport")) is not None:
+        transport.close_shared_http_clients()
+    if (providers := sys.modules.get("agenthub.llm.providers")) is not None:
+        providers.clear_model_cache()
     reset_settings()
+
+
+@cache
+def get_config_source() -> RuntimeConfigSource:
+    from agenthub.services.config_provider import DatabaseConfigSource
+
+    return DatabaseConfigSource(get_sessionmaker(), max_tenants=get_settings().cache.l1_max_tenants)
+
+
+def build_model(spec: LlmSpec) -> BaseChatModel:
+    """A chat model for an LLM spec; the API key is decrypted only here, in memory."""
+    from agenthub.llm.providers import build_chat_model
+
+    llm = get_settings().llm
+    return build_chat_model(
+        spec,
+        decrypt=lambda token: get_keyring().decrypt(token.encode("ascii")),
+        timeout_s=llm.request_timeout_s,
+        max_retries=llm.max_retries,
+    )
+
+
+@cache
+def get_graph_cache() -> GraphCache:
+    from agenthub.agents.graph import build_turn_graph
+    from agenthub.agents.runtime import GraphCache
+    from agenthub.tools.registry import build_tools
+
+    checkpointer = get_checkpointer()
+    return GraphCache(
+        lambda config: build_turn_graph(
+            config, model_for=build_model, tools_for=build_tools, checkpointer=checkpointer
+        )
+    )
+
+
+class _SaverCheckpoints:
+    """The checkpoint housekeeping a chat turn needs, on the shared saver."""
+
+    def marker(self) -> str:
+        from agenthub.db.checkpoints import turn_marker
+
+        return turn_marker()
+
+    def discard_since(self, *, thread_id: str, marker: str) -> None:
+        from agenthub.db.checkpoints import discard_since
+
+        discard_since(get_checkpointer(), thread_id=thread_id, marker=marker)
+
+
+@cache
+def get_chat_service() -> ChatService:
+    from agenthub.services.chat import ChatService
+
+    llm = get_settings().llm
+    return ChatService(
+        sessions=get_sessionmaker(),
+        configs=get_config_source(),
+        graphs=get_graph_cache(),
+        checkpoints=_SaverCheckpoints(),
+        turn_timeout_s=llm.turn_timeout_s,
+        max_steps=llm.max_steps,
+    )

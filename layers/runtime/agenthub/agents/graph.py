@@ -28,7 +28,6 @@ from langgraph.graph.message import add_messages
 from langgraph.graph.state import CompiledStateGraph
 from langgraph.prebuilt import InjectedState, ToolNode
 from langgraph.types import Command, Send
-from pydantic import BaseModel, Field
 
 from agenthub.agents.memory import transcript, window
 from agenthub.agents.output import format_instructions, message_text, shape_answer
@@ -65,21 +64,17 @@ class SupervisorState(MessagesState, total=False):
     routing: dict[str, Any] | None
 
 
-class HandoffArgs(BaseModel):
-    reason: str = Field(default="", description="Why this agent fits the user's request")
-
-
 def new_turn_input(message: AnyMessage) -> dict[str, Any]:
     return {"messages": [message], "results": None, "routing": None, "answer": None}
 
 
 def _handoff_tool(agent: AgentSpec) -> BaseTool:
     def handoff(
-        reason: str = "",
-        state: Annotated[dict[str, Any], InjectedState] | None = None,
-        tool_call_id: Annotated[str, InjectedToolCallId] = "",
+        state: Annotated[dict[str, Any], InjectedState],
+        tool_call_id: Annotated[str, InjectedToolCallId],
+        reason: Annotated[str, "Why this agent fits the user's request"] = "",
     ) -> Command[Any]:
-        conversation = transcript((state or {}).get("messages", []))
+        conversation = transcript(state.get("messages", []))
         payload = {"agent": agent.name, "reason": reason, "messages": conversation}
         return Command(graph=Command.PARENT, goto=[Send(AGENT_NODE, payload)])
 
@@ -87,7 +82,8 @@ def _handoff_tool(agent: AgentSpec) -> BaseTool:
         handoff,
         name=handoff_tool_name(agent.name),
         description=f"Hand the request to the {agent.display_name} agent: {agent.description}",
-        args_schema=HandoffArgs,
+        # The schema is inferred so that `state` and `tool_call_id` stay injected (and hidden).
+        infer_schema=True,
     )
 
 

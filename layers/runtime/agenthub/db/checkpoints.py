@@ -1,0 +1,69 @@
+"""The LangGraph checkpointer on PostgreSQL, and the housekeeping we do on its tables.
+
+The saver owns its schema (created by its own `setup()` in the initial migration); we only
+delete from it: a failed turn's checkpoints, a deleted session's thread, expired threads.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from typing import TYPE_CHECKING
+
+from langgraph.checkpoint.base.id import uuid6
+
+if TYPE_CHECKING:
+    from langgraph.checkpoint.postgres import PostgresSaver
+    from psycopg_pool import ConnectionPool
+
+CHECKPOINT_TABLES = ("checkpoint_writes", "checkpoint_blobs", "checkpoints")
+
+
+def build_saver(url: str, *, max_size: int) -> PostgresSaver:
+    from langgraph.checkpoint.postgres import PostgresSaver
+    from psycopg.rows import dict_row
+    from psycopg_pool import ConnectionPool
+
+    from agenthub.db.engine import libpq_url
+
+    pool: ConnectionPool = ConnectionPool(
+        libpq_url(url),
+        min_size=1,
+        max_size=max_size,
+        # What the saver expects of its connections (see PostgresSaver.from_conn_string).
+        kwargs={"autocommit": True, "prepare_threshold": 0, "row_factory": dict_row},
+        open=True,
+        name="checkpointer",
+    )
+    return PostgresSaver(pool)  # type: ignore[arg-type]
+
+
+def turn_marker() -> str:
+    """An id that sorts before every checkpoint id created after it (they are uuid6 too)."""
+    return str(uuid6())
+
+
+def discard_since(saver: PostgresSaver, *, thread_id: str, marker: str) -> None:
+    """Forget the checkpoints a failed turn wrote, so its half state never becomes memory."""
+    with saver._cursor() as cur:
+        cur.execute(
+            "DELETE FROM checkpoint_writes WHERE thread_id = %s AND checkpoint_id > %s",
+            (thread_id, marker),
+        )
+        cur.execute(
+            "DELETE FROM checkpoints WHERE thread_id = %s AND checkpoint_id > %s",
+            (thread_id, marker),
+        )
+
+
+def delete_threads(saver: PostgresSaver, thread_ids: Sequence[str]) -> int:
+    """Remove every checkpoint, write and blob of these threads; returns checkpoints removed."""
+    if not thread_ids:
+        return 0
+    ids = list(thread_ids)
+    removed = 0
+    with saver._cursor() as cur:
+        for table in CHECKPOINT_TABLES:
+            cur.execute(f"DELETE FROM {table} WHERE thread_id = ANY(%s)", (ids,))  # noqa: S608
+            if table == "checkpoints":
+                removed = cur.rowcount
+    return removed

@@ -1,0 +1,229 @@
+"""One chat turn: config, session, graph, memory, answer, persistence. No HTTP here."""
+
+from __future__ import annotations
+
+import time
+import uuid
+from collections.abc import Callable
+from dataclasses import asdict, dataclass, field
+from decimal import Decimal
+from typing import Any, Protocol
+
+from langchain_core.messages import HumanMessage
+from pydantic import SecretStr
+from sqlalchemy.orm import Session, sessionmaker
+
+from agenthub.agents.graph import new_turn_input
+from agenthub.agents.memory import thread_id as make_thread_id
+from agenthub.agents.runtime import DeadlineGuard, GraphCache
+from agenthub.db.engine import transaction
+from agenthub.domain import TOOL_CONTEXT_KEY, TenantRuntimeConfig, ToolContext
+from agenthub.errors import NotFoundError
+from agenthub.llm.errors import translate_provider_error
+from agenthub.llm.usage import Usage, UsageCollector
+from agenthub.observability import get_logger
+from agenthub.repositories import ChatSessionRepository, MessageRepository
+from agenthub.repositories.messages import NewMessage
+from agenthub.tools.base import TOOL_CALLS_KEY
+
+TITLE_LENGTH = 80
+
+
+class RuntimeConfigSource(Protocol):
+    def get(self, tenant_id: str) -> TenantRuntimeConfig: ...
+
+
+class Checkpoints(Protocol):
+    """The part of the checkpointer housekeeping a turn needs (see agenthub.db.checkpoints)."""
+
+    def marker(self) -> str: ...
+
+    def discard_since(self, *, thread_id: str, marker: str) -> None: ...
+
+
+@dataclass(frozen=True)
+class ChatTurn:
+    tenant_id: str
+    user_id: str
+    user_jwt: SecretStr = field(repr=False)
+    message: str
+    session_id: uuid.UUID | None = None
+    request_id: str = ""
+
+
+@dataclass(frozen=True)
+class ChatAnswer:
+    session_id: uuid.UUID
+    message_id: uuid.UUID
+    agent: str
+    format: str
+    renderer_hint: str
+    data: Any
+    text: str
+    input_tokens: int
+    output_tokens: int
+    cost_usd: Decimal
+    latency_ms: int
+    routing: dict[str, Any]
+    tool_calls: list[dict[str, Any]]
+    llm_calls: list[dict[str, Any]]
+
+
+class ToolCallLog(list[dict[str, Any]]):
+    """Collects tool call records from the tools (list.append is atomic under the GIL)."""
+
+
+class ChatService:
+    def __init__(
+        self,
+        *,
+        sessions: sessionmaker[Session],
+        configs: RuntimeConfigSource,
+        graphs: GraphCache,
+        checkpoints: Checkpoints,
+        turn_timeout_s: float,
+        max_steps: int,
+        clock: Callable[[], float] = time.perf_counter,
+    ) -> None:
+        self._sessions = sessions
+        self._configs = configs
+        self._graphs = graphs
+        self._checkpoints = checkpoints
+        self._turn_timeout_s = turn_timeout_s
+        self._max_steps = max_steps
+        self._clock = clock
+
+    def handle(self, turn: ChatTurn) -> ChatAnswer:
+        started = self._clock()
+        config = self._configs.get(turn.tenant_id)
+        session_id = turn.session_id or uuid.uuid4()
+        if turn.session_id is not None:
+            self._require_session(turn)
+        thread = make_thread_id(
+            tenant_id=turn.tenant_id, user_id=turn.user_id, session_id=str(session_id)
+        )
+        graph = self._graphs.get(config)
+        usage = UsageCollector(prices=_prices(config))
+        tool_log = ToolCallLog()
+        marker = self._checkpoints.marker()
+        run_config: dict[str, Any] = {
+            "configurable": {
+                "thread_id": thread,
+                TOOL_CONTEXT_KEY: ToolContext(
+                    tenant_id=turn.tenant_id,
+                    user_id=turn.user_id,
+                    user_jwt=turn.user_jwt,
+                    session_id=str(session_id),
+                    request_id=turn.request_id,
+                ),
+                TOOL_CALLS_KEY: tool_log,
+            },
+            "callbacks": [usage, DeadlineGuard(timeout_s=self._turn_timeout_s)],
+            "recursion_limit": self._max_steps,
+            "tags": [f"tenant:{turn.tenant_id}"],
+        }
+        try:
+            state = graph.invoke(
+                new_turn_input(HumanMessage(turn.message)), run_config, durability="exit"
+            )
+            answer, routing = state["answer"], state["routing"]
+            latency_ms = int((self._clock() - started) * 1000)
+            totals = usage.totals()
+            tool_calls = _with_tool_metrics(answer.get("tool_calls", []), tool_log)
+            message_id = self._store_turn(
+                turn, session_id, answer, tool_calls, totals, latency_ms, usage
+            )
+        except Exception as exc:
+            # No half turn: neither the checkpoint nor the messages keep anything of it.
+            self._checkpoints.discard_since(thread_id=thread, marker=marker)
+            translated = translate_provider_error(exc)
+            if translated is None:
+                raise
+            get_logger().warning("llm provider failed", extra={"error_code": translated.code})
+            raise translated from exc
+        return ChatAnswer(
+            session_id=session_id,
+            message_id=message_id,
+            agent=answer["agent"],
+            format=answer["format"],
+            renderer_hint=answer["renderer_hint"],
+            data=answer.get("data"),
+            text=answer["text"],
+            input_tokens=totals.input_tokens,
+            output_tokens=totals.output_tokens,
+            cost_usd=totals.cost_usd,
+            latency_ms=latency_ms,
+            routing=routing or {"agent": answer["agent"], "reason": ""},
+            tool_calls=tool_calls,
+            llm_calls=[asdict(call) for call in usage.calls],
+        )
+
+    def _require_session(self, turn: ChatTurn) -> None:
+        assert turn.session_id is not None
+        with self._sessions() as db:
+            found = ChatSessionRepository(db).get(
+                tenant_id=turn.tenant_id, user_id=turn.user_id, session_id=turn.session_id
+            )
+        if found is None:
+            raise NotFoundError("session not found")
+
+    def _store_turn(
+        self,
+        turn: ChatTurn,
+        session_id: uuid.UUID,
+        answer: dict[str, Any],
+        tool_calls: list[dict[str, Any]],
+        totals: Usage,
+        latency_ms: int,
+        usage: UsageCollector,
+    ) -> uuid.UUID:
+        models = sorted({call.model_name for call in usage.calls if call.model_name})
+        with transaction(self._sessions) as db:
+            sessions = ChatSessionRepository(db)
+            if turn.session_id is None:
+                sessions.create(
+                    tenant_id=turn.tenant_id,
+                    user_id=turn.user_id,
+                    title=turn.message[:TITLE_LENGTH],
+                    session_id=session_id,
+                )
+            _, assistant = MessageRepository(db).append_turn(
+                tenant_id=turn.tenant_id,
+                session_id=session_id,
+                user=NewMessage(role="user", content=turn.message),
+                assistant=NewMessage(
+                    role="assistant",
+                    content=answer["text"],
+                    agent=answer["agent"],
+                    format=answer["format"],
+                    renderer_hint=answer["renderer_hint"],
+                    data=answer.get("data"),
+                    tool_calls=tool_calls,
+                    input_tokens=totals.input_tokens,
+                    output_tokens=totals.output_tokens,
+                    cost_usd=totals.cost_usd,
+                    latency_ms=latency_ms,
+                    llm_model=",".join(models) or None,
+                ),
+            )
+            return assistant.id
+
+
+def _prices(config: TenantRuntimeConfig) -> dict[str, tuple[Decimal, Decimal]]:
+    specs = [config.llm, *(a.llm for a in config.agents if a.llm is not None)]
+    return {s.model_name: (s.input_price_per_1k, s.output_price_per_1k) for s in specs}
+
+
+def _with_tool_metrics(
+    calls: list[dict[str, Any]], log: list[dict[str, Any]]
+) -> list[dict[str, Any]]:
+    """Attach each call's measured latency and outcome (recorded by the tool) to its entry."""
+    unused = list(log)
+    merged = []
+    for call in calls:
+        record = next((r for r in unused if r.get("tool_name") == call["tool"]), None)
+        if record is not None:
+            unused.remove(record)
+            call = {**call, **{k: v for k, v in record.items() if k != "tool_name"}}
+        merged.append(call)
+    return merged
