@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import sys
 from functools import cache
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 from agenthub.errors import ConfigurationError
 from agenthub.settings import get_settings, reset_settings
@@ -26,6 +26,7 @@ if TYPE_CHECKING:
     from agenthub.domain import LlmSpec
     from agenthub.embedded import EmbeddedRedis
     from agenthub.services.chat import ChatService, RuntimeConfigSource
+    from agenthub.services.reload import SqsReloadPublisher
 
 
 @cache
@@ -199,3 +200,25 @@ def get_chat_service() -> ChatService:
         turn_timeout_s=llm.turn_timeout_s,
         max_steps=llm.max_steps,
     )
+
+
+@cache
+def get_sqs_client() -> Any:
+    import boto3
+    from botocore.config import Config
+
+    aws = get_settings().aws
+    # Short timeouts, few retries: an admin request must not hang on an unreachable queue.
+    return boto3.client(
+        "sqs",
+        region_name=aws.region,
+        endpoint_url=aws.endpoint_url,
+        config=Config(connect_timeout=2, read_timeout=3, retries={"max_attempts": 2}),
+    )
+
+
+@cache
+def get_reload_publisher() -> SqsReloadPublisher:
+    from agenthub.services.reload import SqsReloadPublisher
+
+    return SqsReloadPublisher(get_sqs_client(), get_settings().aws.reload_queue_url)
