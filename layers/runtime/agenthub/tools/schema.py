@@ -285,6 +285,10 @@ class _Converter:
             item_type: Any = Any
         elif isinstance(items, dict):
             item_type = self.type_of(items, _join(path, "items"), model_name + "Item", depth + 1)
+            if isinstance(items.get("description"), str):  # a field carries its own; an item not
+                item_type = Annotated[
+                    item_type, _JsonSchemaAnnotations({"description": items["description"]})
+                ]
         else:
             self.refuse(_join(path, "items"), "must be one schema (tuple forms are not supported)")
             item_type = Any

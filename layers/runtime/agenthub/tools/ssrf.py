@@ -68,8 +68,8 @@ def blocked_reason(address: IPAddress) -> str | None:
         (address.is_link_local, "a link-local address"),
         (address.is_multicast, "a multicast address"),
         (address.version == 4 and address in CGNAT, "a shared (CGNAT) address"),
-        (address.is_private, "a private address"),
         (address.is_reserved, "a reserved address"),
+        (address.is_private, "a private address"),
         (not address.is_global, "a non-public address"),
     )
     return next((reason for blocked, reason in checks if blocked), None)
@@ -111,7 +111,9 @@ class SsrfPolicy:
             return
         reason = blocked_reason(address)
         if reason is not None:
-            raise SsrfBlockedError(f"{host!r} is {reason}, which tools may not reach")
+            # The address itself stays out of the message: the agent may repeat it to the user.
+            verb = "is" if host == str(address) else "resolves to"
+            raise SsrfBlockedError(f"{host} {verb} {reason}: tools may not reach it")
 
     def checked_addresses(self, host: str, port: int, *, resolver: Resolver) -> list[IPAddress]:
         """Resolve `host` and check every address: the only addresses a tool may connect to.

@@ -1,0 +1,254 @@
+"""The SSRF guard: only public http(s) targets, unless the allow-list says otherwise.
+
+No DNS and no sockets here: every test injects its resolver.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+
+import httpcore
+import httpx
+import pytest
+
+from agenthub.errors import ConfigurationError, SsrfBlockedError
+from agenthub.tools.ssrf import SsrfPolicy, check_url, parse_target
+from agenthub.tools.transport import GuardedNetworkBackend, guarded_http_client
+
+
+def resolving_to(*addresses: str) -> object:
+    """A resolver answering `addresses` for any name, recording what it was asked."""
+    asked: list[tuple[str, int]] = []
+
+    def resolve(host: str, port: int) -> Sequence[str]:
+        asked.append((host, port))
+        return list(addresses)
+
+    resolve.asked = asked  # type: ignore[attr-defined]
+    return resolve
+
+
+def not_resolving(host: str, port: int) -> Sequence[str]:
+    raise OSError("Name or service not known")
+
+
+PUBLIC = "93.184.216.34"
+
+
+def test_a_public_https_url_passes() -> None:
+    resolver = resolving_to(PUBLIC)
+    check_url("https://erp.example.com/customers/1/debt", allow=[], resolver=resolver)
+    assert resolver.asked == [("erp.example.com", 443)]  # type: ignore[attr-defined]
+
+
+@pytest.mark.parametrize(
+    ("address", "reason"),
+    [
+        ("10.1.2.3", "private"),
+        ("172.16.0.1", "private"),
+        ("192.168.1.10", "private"),
+        ("127.0.0.1", "loopback"),
+        ("127.9.9.9", "loopback"),
+        ("169.254.10.10", "link-local"),
+        ("169.254.169.254", "metadata"),
+        ("169.254.170.2", "metadata"),
+        ("100.100.100.200", "metadata"),
+        ("100.64.0.1", "CGNAT"),
+        ("100.127.255.254", "CGNAT"),
+        ("0.0.0.0", "unspecified"),
+        ("224.0.0.1", "multicast"),
+        ("240.0.0.1", "reserved"),
+        ("198.18.0.1", "private"),
+        ("::1", "loopback"),
+        ("::", "unspecified"),
+        ("fe80::1", "link-local"),
+        ("fc00::1", "private"),
+        ("fd00:ec2::254", "metadata"),
+        ("ff02::1", "multicast"),
+        ("::ffff:127.0.0.1", "IPv4-mapped"),
+        ("::ffff:93.184.216.34", "IPv4-mapped"),
+        ("2002:7f00:1::", "6to4"),
+    ],
+)
+def test_a_host_resolving_to_a_non_public_address_is_refused(address: str, reason: str) -> None:
+    with pytest.raises(SsrfBlockedError) as caught:
+        check_url("https://erp.example.com/x", allow=[], resolver=resolving_to(address))
+    assert reason in caught.value.message
+
+
+def test_every_resolved_address_is_checked_not_only_the_first() -> None:
+    with pytest.raises(SsrfBlockedError):
+        check_url("https://erp.example.com/", allow=[], resolver=resolving_to(PUBLIC, "10.0.0.1"))
+
+
+@pytest.mark.parametrize(
+    "url",
+    [
+        "http://127.0.0.1:8080/",
+        "http://[::1]/",
+        "http://169.254.169.254/latest/meta-data/",
+        "http://[fd00:ec2::254]/",
+        "http://[::ffff:169.254.169.254]/",
+        "http://10.0.0.1/",
+    ],
+)
+def test_an_ip_literal_host_is_checked_without_dns(url: str) -> None:
+    resolver = resolving_to(PUBLIC)
+    with pytest.raises(SsrfBlockedError):
+        check_url(url, allow=[], resolver=resolver)
+    assert resolver.asked == []  # type: ignore[attr-defined]
+
+
+@pytest.mark.parametrize(
+    "host", ["metadata.google.internal", "METADATA.google.internal.", "metadata.goog"]
+)
+def test_metadata_host_names_are_refused_whatever_they_resolve_to(host: str) -> None:
+    with pytest.raises(SsrfBlockedError) as caught:
+        check_url(f"http://{host}/computeMetadata/v1/", allow=[], resolver=resolving_to(PUBLIC))
+    assert "metadata" in caught.value.message
+
+
+@pytest.mark.parametrize(
+    "url", ["ftp://erp.example.com/", "file:///etc/passwd", "gopher://x/", "/relative", "erp"]
+)
+def test_only_http_and_https_are_allowed(url: str) -> None:
+    with pytest.raises(SsrfBlockedError):
+        check_url(url, allow=[], resolver=resolving_to(PUBLIC))
+
+
+def test_credentials_in_the_url_are_refused() -> None:
+    with pytest.raises(SsrfBlockedError) as caught:
+        check_url("https://user:pw@erp.example.com/", allow=[], resolver=resolving_to(PUBLIC))
+    assert "credentials" in caught.value.message
+
+
+def test_a_host_that_does_not_resolve_is_refused_since_it_cannot_be_checked() -> None:
+    with pytest.raises(SsrfBlockedError) as caught:
+        check_url("https://nowhere.example/", allow=[], resolver=not_resolving)
+    assert "does not resolve" in caught.value.message
+
+
+def test_an_allowed_cidr_lets_its_addresses_through() -> None:
+    check_url("http://erp.internal/", allow=["10.20.0.0/16"], resolver=resolving_to("10.20.1.5"))
+    check_url("http://127.0.0.1:8000/", allow=["127.0.0.1/32"], resolver=not_resolving)
+
+
+def test_an_allowed_cidr_does_not_let_other_addresses_through() -> None:
+    with pytest.raises(SsrfBlockedError):
+        check_url(
+            "http://erp.internal/", allow=["10.20.0.0/16"], resolver=resolving_to("10.21.0.1")
+        )
+    with pytest.raises(SsrfBlockedError):
+        check_url(
+            "http://erp.internal/",
+            allow=["10.20.0.0/16"],
+            resolver=resolving_to("10.20.0.1", "192.168.0.1"),
+        )
+
+
+def test_an_allowed_ipv6_cidr_matches_ipv6_addresses() -> None:
+    check_url("http://[fd12::5]/", allow=["fd12::/16"], resolver=not_resolving)
+    with pytest.raises(SsrfBlockedError):
+        check_url("http://[fd13::5]/", allow=["fd12::/16"], resolver=not_resolving)
+
+
+def test_an_allowed_host_name_is_let_through_whatever_it_resolves_to() -> None:
+    check_url("http://LocalHost:8080/", allow=["localhost"], resolver=resolving_to("127.0.0.1"))
+    with pytest.raises(SsrfBlockedError):
+        check_url("http://other.local/", allow=["localhost"], resolver=resolving_to("127.0.0.1"))
+
+
+def test_a_malformed_allow_entry_is_a_configuration_error() -> None:
+    with pytest.raises(ConfigurationError):
+        SsrfPolicy.from_allow(["10.0.0.0/33"])
+
+
+def test_parse_target_gives_the_default_port_per_scheme() -> None:
+    assert parse_target("https://erp.example.com/a").port == 443
+    assert parse_target("http://erp.example.com/a").port == 80
+    assert parse_target("http://[::1]:81/").host == "::1"
+
+
+# --- at call time: the transport connects only to the addresses it checked ----------------------
+
+
+class RecordingTcp:
+    """Stands in for the socket layer: records where it was asked to connect."""
+
+    def __init__(self, refuse: set[str] = frozenset()) -> None:  # type: ignore[assignment]
+        self.connected: list[tuple[str, int]] = []
+        self.refuse = refuse
+
+    def connect_tcp(self, host: str, port: int, *args: object) -> str:
+        self.connected.append((host, port))
+        if host in self.refuse:
+            raise httpcore.ConnectError("refused")
+        return "stream"
+
+
+def backend_with(
+    resolver: object, allow: Sequence[str] = ()
+) -> tuple[GuardedNetworkBackend, RecordingTcp]:
+    backend = GuardedNetworkBackend(SsrfPolicy.from_allow(allow), resolver)  # type: ignore[arg-type]
+    tcp = RecordingTcp()
+    backend._tcp = tcp  # type: ignore[assignment]
+    return backend, tcp
+
+
+def test_the_connection_goes_to_the_checked_address_not_a_fresh_lookup() -> None:
+    # GIVEN a name that resolves once to a public address
+    backend, tcp = backend_with(resolving_to(PUBLIC))
+    # WHEN the pool opens a connection to it
+    assert backend.connect_tcp("erp.example.com", 443) == "stream"
+    # THEN the socket layer is handed the checked IP, not the name (no second lookup to rebind)
+    assert tcp.connected == [(PUBLIC, 443)]
+
+
+def test_a_rebinding_answer_at_connect_time_is_refused_before_any_connection() -> None:
+    backend, tcp = backend_with(resolving_to("169.254.169.254"))
+    with pytest.raises(SsrfBlockedError):
+        backend.connect_tcp("erp.example.com", 443)
+    assert tcp.connected == []
+
+
+def test_the_next_checked_address_is_tried_when_one_refuses() -> None:
+    backend, tcp = backend_with(resolving_to("2001:db8::1", PUBLIC))
+    tcp.refuse = {"2001:db8::1"}
+    with pytest.raises(SsrfBlockedError):  # 2001:db8::/32 is documentation space: not public
+        backend.connect_tcp("erp.example.com", 443)
+    backend, tcp = backend_with(resolving_to("2606:4700::1", PUBLIC))
+    tcp.refuse = {"2606:4700::1"}
+    assert backend.connect_tcp("erp.example.com", 443) == "stream"
+    assert tcp.connected == [("2606:4700::1", 443), (PUBLIC, 443)]
+
+
+def test_a_name_that_does_not_resolve_at_connect_time_is_a_connect_error() -> None:
+    backend, _ = backend_with(not_resolving)
+    with pytest.raises(httpcore.ConnectError):
+        backend.connect_tcp("erp.example.com", 443)
+
+
+def test_unix_sockets_are_refused() -> None:
+    backend, _ = backend_with(resolving_to(PUBLIC))
+    with pytest.raises(httpcore.ConnectError):
+        backend.connect_unix_socket("/var/run/docker.sock")
+
+
+def test_the_guarded_client_refuses_a_blocked_host_before_touching_the_network() -> None:
+    # The unit tier blocks sockets: reaching connect() would fail with another error.
+    client = guarded_http_client(allow=[], resolver=resolving_to("10.0.0.7"))
+    with client, pytest.raises(SsrfBlockedError):
+        client.get("http://erp.example.com/customers")
+
+
+def test_the_guarded_client_ignores_proxy_environment(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("HTTP_PROXY", "http://proxy.example:3128")
+    monkeypatch.setenv("HTTPS_PROXY", "http://proxy.example:3128")
+    resolver = resolving_to("10.0.0.7")
+    client = guarded_http_client(allow=[], resolver=resolver)
+    with client, pytest.raises(SsrfBlockedError):
+        client.get("http://erp.example.com/customers")
+    assert resolver.asked == [("erp.example.com", 80)]  # type: ignore[attr-defined]
+    assert not client.trust_env
+    assert client.follow_redirects is False
+    assert isinstance(client._transport, httpx.HTTPTransport)
