@@ -22,7 +22,9 @@ class _Frozen(BaseModel):
 
 
 class LlmSpec(_Frozen):
-    provider: str  # offline | openai | openrouter | openai_compatible | bedrock | anthropic | google
+    provider: (
+        str  # offline | openai | openrouter | openai_compatible | bedrock | anthropic | google
+    )
     model_name: str
     encrypted_api_key: str | None = None
     base_url: str | None = None
@@ -68,6 +70,7 @@ class TenantRuntimeConfig(_Frozen):
     config_version: int
     multi_intent_policy: MultiIntentPolicyName = "reject"
     memory_max_tokens: int = 2000
+    rate_limit_per_minute: int = 60
     llm: LlmSpec
     agents: tuple[AgentSpec, ...] = ()
 

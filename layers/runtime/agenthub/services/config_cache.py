@@ -1,0 +1,228 @@
+"""A chat turn's tenant config: in-process L1 by config version, Redis L2, PostgreSQL behind.
+
+A warm container makes one Redis round trip per request (the tenant's current version, its rate
+counter and the pending hit/miss counters, pipelined) and serves the config from L1. A cold one
+reads the config from Redis; only a miss rebuilds it from PostgreSQL, one rebuild at a time per
+tenant (others wait briefly for it, then read PostgreSQL themselves). When Redis is down the
+version comes from PostgreSQL instead, and the failure is logged and counted.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import threading
+import time
+from collections import OrderedDict, defaultdict
+from collections.abc import Callable
+from dataclasses import dataclass
+
+from sqlalchemy.orm import Session, sessionmaker
+
+from agenthub.cache.redis_cache import FrontRead, RedisConfigCache, RedisUnavailableError
+from agenthub.domain import TenantRuntimeConfig
+from agenthub.errors import NotFoundError, RateLimitedError
+from agenthub.repositories import TenantRepository
+from agenthub.services.runtime_config import load_runtime_config
+
+Loader = Callable[[Session, str], TenantRuntimeConfig]
+
+
+def _load(db: Session, tenant_id: str) -> TenantRuntimeConfig:
+    return load_runtime_config(db, tenant_id=tenant_id)
+
+
+@dataclass
+class _Entry:
+    config: TenantRuntimeConfig
+    loaded_at: float
+
+
+class CachedConfigSource:
+    def __init__(
+        self,
+        *,
+        sessions: sessionmaker[Session],
+        redis: RedisConfigCache,
+        ttl_s: int,
+        max_tenants: int = 256,
+        lock_hold_s: float = 5.0,
+        lock_wait_s: float = 1.0,
+        loader: Loader = _load,
+        clock: Callable[[], float] = time.monotonic,
+    ) -> None:
+        self._sessions = sessions
+        self._redis = redis
+        self._ttl_s = ttl_s
+        self._max = max_tenants
+        self._lock_hold_s = lock_hold_s
+        self._lock_wait_s = lock_wait_s
+        self._loader = loader
+        self._clock = clock
+        self._l1: OrderedDict[str, _Entry] = OrderedDict()
+        self._l1_lock = threading.Lock()
+        self._rebuild_locks: defaultdict[str, threading.Lock] = defaultdict(threading.Lock)
+        self._pending: defaultdict[str, defaultdict[str, int]] = defaultdict(
+            lambda: defaultdict(int)
+        )
+        self._totals: defaultdict[str, int] = defaultdict(int)
+        self._stats_lock = threading.Lock()
+        self.database_loads = 0
+
+    # --- public --------------------------------------------------------------------------------
+
+    def get(self, tenant_id: str) -> TenantRuntimeConfig:
+        front = self._front_read(tenant_id)
+        version = front.version if front is not None else None
+        if version is None:
+            version = self._database_version(tenant_id)
+        config = self._from_l1(tenant_id, version)
+        if config is None and front is not None:
+            config = self._from_redis(tenant_id, version)
+        if config is None:
+            self._count(tenant_id, "misses")
+            config = self._rebuild(tenant_id, version, redis_up=front is not None)
+        else:
+            self._count(tenant_id, "hits")
+        if front is not None and front.requests_this_minute > config.rate_limit_per_minute:
+            raise RateLimitedError(
+                f"more than {config.rate_limit_per_minute} requests a minute for this tenant",
+                details={"retry_after_s": 60},
+            )
+        return config
+
+    def stats(self) -> dict[str, int]:
+        """Counters since this process started: hits, misses, redis_errors."""
+        with self._stats_lock:
+            return {k: self._totals.get(k, 0) for k in ("hits", "misses", "redis_errors")}
+
+    def forget(self, tenant_id: str | None = None) -> None:
+        """Drop L1 entries (tests, and the local stack after a reload)."""
+        with self._l1_lock:
+            if tenant_id is None:
+                self._l1.clear()
+            else:
+                self._l1.pop(tenant_id, None)
+
+    # --- steps ---------------------------------------------------------------------------------
+
+    def _front_read(self, tenant_id: str) -> FrontRead | None:
+        pending = self._take_pending()
+        try:
+            return self._redis.front_read(tenant_id, pending)
+        except RedisUnavailableError:
+            self._restore_pending(pending)
+            self._count(tenant_id, "redis_errors")
+            return None
+
+    def _database_version(self, tenant_id: str) -> int:
+        with self._sessions() as db:
+            version = TenantRepository(db).config_version(tenant_id=tenant_id)
+        if version is None:
+            raise NotFoundError(f"tenant {tenant_id!r} does not exist")
+        return version
+
+    def _from_l1(self, tenant_id: str, version: int) -> TenantRuntimeConfig | None:
+        with self._l1_lock:
+            entry = self._l1.get(tenant_id)
+            if entry is None:
+                return None
+            fresh = self._clock() - entry.loaded_at < self._ttl_s
+            # A newer entry than Redis knows of came from PostgreSQL, the source of truth.
+            if entry.config.config_version >= version and fresh:
+                self._l1.move_to_end(tenant_id)
+                return entry.config
+        return None
+
+    def _remember(self, config: TenantRuntimeConfig) -> None:
+        with self._l1_lock:
+            self._l1[config.tenant_id] = _Entry(config, self._clock())
+            self._l1.move_to_end(config.tenant_id)
+            while len(self._l1) > self._max:
+                self._l1.popitem(last=False)
+
+    def _from_redis(self, tenant_id: str, version: int) -> TenantRuntimeConfig | None:
+        try:
+            payload = self._redis.get_runtime(tenant_id, version)
+        except RedisUnavailableError:
+            self._count(tenant_id, "redis_errors")
+            return None
+        if payload is None:
+            return None
+        config = TenantRuntimeConfig.model_validate_json(payload)
+        self._remember(config)
+        return config
+
+    def _rebuild(self, tenant_id: str, version: int, *, redis_up: bool) -> TenantRuntimeConfig:
+        # One rebuild per tenant in this process; across processes, a Redis lock.
+        with self._rebuild_locks[tenant_id]:
+            config = self._from_l1(tenant_id, version)
+            if config is not None:
+                return config
+            if redis_up and not self._acquire_lock(tenant_id):
+                config = self._wait_for_other_rebuild(tenant_id, version)
+                if config is not None:
+                    return config
+                return self._load_and_store(tenant_id, version, publish=False)
+            try:
+                return self._load_and_store(tenant_id, version, publish=redis_up)
+            finally:
+                if redis_up:
+                    self._release_lock(tenant_id)
+
+    def _acquire_lock(self, tenant_id: str) -> bool:
+        try:
+            return self._redis.try_rebuild_lock(tenant_id, hold_s=self._lock_hold_s)
+        except RedisUnavailableError:
+            return True  # no Redis to coordinate with: rebuild here
+
+    def _release_lock(self, tenant_id: str) -> None:
+        with contextlib.suppress(RedisUnavailableError):  # it expires by itself
+            self._redis.release_rebuild_lock(tenant_id)
+
+    def _wait_for_other_rebuild(self, tenant_id: str, version: int) -> TenantRuntimeConfig | None:
+        deadline = self._clock() + self._lock_wait_s
+        while self._clock() < deadline:
+            time.sleep(0.02)
+            config = self._from_redis(tenant_id, version)
+            if config is not None:
+                return config
+        return None
+
+    def _load_and_store(
+        self, tenant_id: str, version: int, *, publish: bool
+    ) -> TenantRuntimeConfig:
+        with self._sessions() as db:
+            config = self._loader(db, tenant_id)
+        self.database_loads += 1
+        self._remember(config)
+        if publish:
+            try:
+                self._redis.put_runtime(
+                    tenant_id,
+                    config.config_version,
+                    config.model_dump_json(),
+                    # Redis lagged behind PostgreSQL (a lost reload message): catch it up.
+                    replace_version=config.config_version > version,
+                )
+            except RedisUnavailableError:
+                self._count(tenant_id, "redis_errors")
+        return config
+
+    # --- counters ------------------------------------------------------------------------------
+
+    def _count(self, tenant_id: str, name: str) -> None:
+        with self._stats_lock:
+            self._totals[name] += 1
+            self._pending[tenant_id][name] += 1
+
+    def _take_pending(self) -> dict[str, dict[str, int]]:
+        with self._stats_lock:
+            pending = {t: dict(c) for t, c in self._pending.items() if c}
+            self._pending.clear()
+        return pending
+
+    def _restore_pending(self, pending: dict[str, dict[str, int]]) -> None:
+        with self._stats_lock:
+            for tenant_id, counters in pending.items():
+                for name, amount in counters.items():
+                    self._pending[tenant_id][name] += amount
