@@ -524,3 +524,21 @@ def test_validate_tool_definition_checks_name_schema_and_config_together(base_en
             config={"url": URL},
         )
     assert caught.value.details[0]["field"] == "input_schema.properties.a.type"
+
+
+def test_an_unbuildable_tool_is_left_out_instead_of_failing_the_agent() -> None:
+    from agenthub.tools.registry import build_available_tools
+
+    good = ToolSpec(
+        id=uuid.uuid4(),
+        name="lookup",
+        description="Look something up",
+        type="HTTP_GET",
+        input_schema={"type": "object", "properties": {"q": {"type": "string"}}},
+        config={"url": "https://erp.example.com/lookup"},
+    )
+    not_yet = good.model_copy(update={"id": uuid.uuid4(), "name": "search_kb", "type": "RAG"})
+
+    tools = build_available_tools([not_yet, good, good])
+
+    assert [t.name for t in tools] == ["lookup"]

@@ -7,6 +7,7 @@ Nothing is created at import time or in a FastAPI lifespan (Mangum runs it per i
 from __future__ import annotations
 
 import sys
+from collections.abc import Sequence
 from functools import cache
 from typing import TYPE_CHECKING, Any
 
@@ -22,11 +23,15 @@ if TYPE_CHECKING:
 
     from agenthub.agents.runtime import GraphCache
     from agenthub.auth.jwt import JwtVerifier
+    from agenthub.cache.redis_cache import RedisConfigCache
     from agenthub.crypto import KeyRing
     from agenthub.domain import LlmSpec
     from agenthub.embedded import EmbeddedRedis
-    from agenthub.services.chat import ChatService, RuntimeConfigSource
+    from agenthub.services.chat import ChatService
+    from agenthub.services.config_cache import CachedConfigSource
     from agenthub.services.reload import SqsReloadPublisher
+    from agenthub.services.retention import RetentionService
+    from agenthub.services.sessions import SessionService, ThreadStore
 
 
 @cache
@@ -140,10 +145,27 @@ def reset() -> None:
 
 
 @cache
-def get_config_source() -> RuntimeConfigSource:
-    from agenthub.services.config_provider import DatabaseConfigSource
+def get_config_cache() -> RedisConfigCache:
+    from agenthub.cache.redis_cache import RedisConfigCache
 
-    return DatabaseConfigSource(get_sessionmaker(), max_tenants=get_settings().cache.l1_max_tenants)
+    settings = get_settings()
+    return RedisConfigCache(
+        get_redis, ttl_s=settings.cache.ttl_s, backoff_s=settings.redis.failure_backoff_s
+    )
+
+
+@cache
+def get_config_source() -> CachedConfigSource:
+    from agenthub.services.config_cache import CachedConfigSource
+
+    settings = get_settings()
+    return CachedConfigSource(
+        sessions=get_sessionmaker(),
+        redis=get_config_cache(),
+        ttl_s=settings.cache.ttl_s,
+        max_tenants=settings.cache.l1_max_tenants,
+        lock_hold_s=settings.cache.rebuild_lock_s,
+    )
 
 
 def build_model(spec: LlmSpec) -> BaseChatModel:
@@ -163,12 +185,15 @@ def build_model(spec: LlmSpec) -> BaseChatModel:
 def get_graph_cache() -> GraphCache:
     from agenthub.agents.graph import build_turn_graph
     from agenthub.agents.runtime import GraphCache
-    from agenthub.tools.registry import build_tools
+    from agenthub.tools.registry import build_available_tools
 
     checkpointer = get_checkpointer()
     return GraphCache(
         lambda config: build_turn_graph(
-            config, model_for=build_model, tools_for=build_tools, checkpointer=checkpointer
+            config,
+            model_for=build_model,
+            tools_for=build_available_tools,
+            checkpointer=checkpointer,
         )
     )
 
@@ -222,3 +247,36 @@ def get_reload_publisher() -> SqsReloadPublisher:
     from agenthub.services.reload import SqsReloadPublisher
 
     return SqsReloadPublisher(get_sqs_client(), get_settings().aws.reload_queue_url)
+
+
+class _SaverThreads:
+    """Whole-thread checkpoint housekeeping (deleted and expired conversations) on the saver."""
+
+    def delete_threads(self, thread_ids: Sequence[str]) -> int:
+        from agenthub.db.checkpoints import delete_threads
+
+        return delete_threads(get_checkpointer(), thread_ids)
+
+    def count_threads(self, thread_ids: Sequence[str]) -> int:
+        from agenthub.db.checkpoints import count_threads
+
+        return count_threads(get_checkpointer(), thread_ids)
+
+
+@cache
+def get_thread_store() -> ThreadStore:
+    return _SaverThreads()
+
+
+@cache
+def get_session_service() -> SessionService:
+    from agenthub.services.sessions import SessionService
+
+    return SessionService(sessions=get_sessionmaker(), threads=get_thread_store())
+
+
+@cache
+def get_retention_service() -> RetentionService:
+    from agenthub.services.retention import RetentionService
+
+    return RetentionService(sessions=get_sessionmaker(), threads=get_thread_store())

@@ -12,7 +12,7 @@ from dataclasses import dataclass
 from langchain_core.tools import BaseTool
 
 from agenthub.domain import ToolSpec
-from agenthub.errors import ValidationFailedError
+from agenthub.errors import AgentHubError, ValidationFailedError
 from agenthub.tools.base import TOOL_NAME
 from agenthub.tools.http import HttpClientFactory, build_http_tool
 from agenthub.tools.transport import shared_http_client
@@ -65,3 +65,27 @@ def build_tools(
             details=[{"field": "name", "message": f"duplicate name {n!r}"} for n in duplicates],
         )
     return [build_tool(spec, http_client_factory=http_client_factory) for spec in specs]
+
+
+def build_available_tools(
+    specs: Sequence[ToolSpec], *, http_client_factory: HttpClientFactory = shared_http_client
+) -> list[BaseTool]:
+    """Like `build_tools`, but a tool that cannot be built is left out (and logged) instead of
+    taking the whole agent down with it: one bad or not-yet-supported tool must not stop a
+    tenant's chat."""
+    from agenthub.observability import get_logger
+
+    built: list[BaseTool] = []
+    seen: set[str] = set()
+    for spec in specs:
+        if spec.name in seen:
+            continue
+        try:
+            built.append(build_tool(spec, http_client_factory=http_client_factory))
+        except AgentHubError as exc:
+            get_logger().warning(
+                "tool left out", extra={"tool_name": spec.name, "error": exc.message}
+            )
+            continue
+        seen.add(spec.name)
+    return built
