@@ -37,6 +37,26 @@ def build_saver(url: str, *, max_size: int) -> PostgresSaver:
     return PostgresSaver(pool)  # type: ignore[arg-type]
 
 
+# Blobs are shared between checkpoints by (channel, version): keep any an older one still uses.
+_DELETE_FAILED_BLOBS = """
+DELETE FROM checkpoint_blobs AS bl
+USING checkpoints AS failed, jsonb_each_text(failed.checkpoint -> 'channel_versions') AS cv
+WHERE failed.thread_id = %(thread_id)s
+  AND failed.checkpoint_id > %(marker)s
+  AND bl.thread_id = failed.thread_id
+  AND bl.checkpoint_ns = failed.checkpoint_ns
+  AND bl.channel = cv.key
+  AND bl.version = cv.value
+  AND NOT EXISTS (
+    SELECT 1 FROM checkpoints AS kept
+    WHERE kept.thread_id = bl.thread_id
+      AND kept.checkpoint_ns = bl.checkpoint_ns
+      AND kept.checkpoint_id <= %(marker)s
+      AND kept.checkpoint -> 'channel_versions' ->> bl.channel = bl.version
+  )
+"""
+
+
 def turn_marker() -> str:
     """An id that sorts before every checkpoint id created after it (they are uuid6 too)."""
     return str(uuid6())
@@ -45,6 +65,9 @@ def turn_marker() -> str:
 def discard_since(saver: PostgresSaver, *, thread_id: str, marker: str) -> None:
     """Forget the checkpoints a failed turn wrote, so its half state never becomes memory."""
     with saver._cursor() as cur:
+        # The channel values (blobs) only those checkpoints use go too: they hold the failed
+        # message, and for a new session no session row would ever lead retention to them.
+        cur.execute(_DELETE_FAILED_BLOBS, {"thread_id": thread_id, "marker": marker})
         cur.execute(
             "DELETE FROM checkpoint_writes WHERE thread_id = %s AND checkpoint_id > %s",
             (thread_id, marker),
@@ -67,3 +90,15 @@ def delete_threads(saver: PostgresSaver, thread_ids: Sequence[str]) -> int:
             if table == "checkpoints":
                 removed = cur.rowcount
     return removed
+
+
+def count_threads(saver: PostgresSaver, thread_ids: Sequence[str]) -> int:
+    """How many checkpoints these threads hold (what `delete_threads` would report)."""
+    if not thread_ids:
+        return 0
+    with saver._cursor() as cur:
+        cur.execute(
+            "SELECT count(*) AS n FROM checkpoints WHERE thread_id = ANY(%s)", (list(thread_ids),)
+        )
+        row = cur.fetchone()
+    return int(row["n"]) if row else 0
