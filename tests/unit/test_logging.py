@@ -1,0 +1,66 @@
+"""Logs are JSON, carry the service name, and never show tokens, keys or passwords."""
+
+from __future__ import annotations
+
+import json
+import logging
+
+import pytest
+
+from agenthub.observability import REDACTED, RedactingFilter, get_logger, redact, redact_text
+
+JWT = "eyJhbGciOiJSUzI1NiJ9.eyJzdWIiOiJhbGljZSJ9.c2lnbmF0dXJlLXZhbHVlLWhlcmU"
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        f"token {JWT}",
+        "Authorization: Bearer abc.def-ghi_jkl",
+        "key sk-proj-ABCDEFGHIJKLMNOP",
+        "postgresql://agenthub:hunter2@db:5432/agenthub",
+        "postgresql+psycopg://agenthub:hunter2@db/agenthub",
+    ],
+)
+def test_secret_looking_text_is_redacted(text: str) -> None:
+    cleaned = redact_text(text)
+
+    assert REDACTED in cleaned
+    for secret in (JWT, "abc.def-ghi_jkl", "sk-proj-ABCDEFGHIJKLMNOP", "hunter2"):
+        assert secret not in cleaned
+
+
+def test_fields_with_secret_names_are_blanked_recursively() -> None:
+    value = {"api_key": "x", "nested": {"password": "y", "ok": "fine"}, "list": [{"token": "z"}]}
+
+    assert redact(value) == {
+        "api_key": REDACTED,
+        "nested": {"password": REDACTED, "ok": "fine"},
+        "list": [{"token": REDACTED}],
+    }
+
+
+def test_a_log_record_is_json_with_the_service_and_no_secret(
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    logger = get_logger()
+
+    logger.info("calling tool with %s", f"Bearer {JWT}", extra={"api_key": "sk-live-123456789"})
+
+    lines = [line for line in capsys.readouterr().out.splitlines() if line.startswith("{")]
+    record = json.loads(lines[-1])
+    assert record["service"]
+    assert record["level"] == "INFO"
+    assert JWT not in lines[-1] and "sk-live-123456789" not in lines[-1]
+    assert record["api_key"] == REDACTED
+
+
+def test_the_filter_scrubs_records_of_library_loggers() -> None:
+    record = logging.makeLogRecord(
+        {"msg": "connect %s", "args": ("postgresql://u:pw@h/db",), "authorization": "Bearer x"}
+    )
+
+    RedactingFilter().filter(record)
+
+    assert "pw" not in record.getMessage()
+    assert record.__dict__["authorization"] == REDACTED
