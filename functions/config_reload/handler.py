@@ -1,7 +1,11 @@
-"""config_reload Lambda function: SQS batch -> cache invalidation (lands with the admin issue)."""
+"""config_reload Lambda function: SQS batch -> bump config versions, invalidate the cache."""
 
 from typing import Any
 
+from agenthub.api.reload_consumer import handle_batch
+from agenthub.observability import get_logger
+
 
 def handler(event: dict[str, Any], context: Any) -> dict[str, Any]:
-    return {"batchItemFailures": [], "status": "not_implemented"}
+    get_logger().info("reload batch", extra={"records": len(event.get("Records") or [])})
+    return handle_batch(event, context)

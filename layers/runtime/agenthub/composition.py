@@ -87,7 +87,7 @@ def get_sessionmaker() -> sessionmaker[Session]:
 
 
 @cache
-def get_redis() -> redis.Redis:
+def get_redis() -> redis.Redis[bytes]:
     import redis as redis_lib
 
     cfg = get_settings().redis
@@ -130,7 +130,7 @@ def reset() -> None:
     if get_redis.cache_info().currsize:
         get_redis().close()
     if get_checkpointer.cache_info().currsize:
-        get_checkpointer().conn.close()  # type: ignore[union-attr]
+        get_checkpointer().conn.close()
     if _embedded_redis.cache_info().currsize:
         _embedded_redis().stop()
     for value in list(globals().values()):

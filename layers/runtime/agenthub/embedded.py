@@ -31,7 +31,9 @@ def start_postgres(data_dir: Path) -> str:
     data_dir.mkdir(parents=True, exist_ok=True)
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")  # platformdirs complains about XDG_RUNTIME_DIR
-        server = pgserver.get_server(str(data_dir.resolve()), cleanup_mode="stop")
+        server = pgserver.get_server(  # type: ignore[attr-defined]
+            str(data_dir.resolve()), cleanup_mode="stop"
+        )
     return str(server.get_uri())
 
 
@@ -79,13 +81,20 @@ class EmbeddedRedis:
         self.process = subprocess.Popen(  # noqa: S603 - our own binary, fixed arguments
             [
                 redis_server_binary(),
-                "--port", str(self.port),
-                "--bind", "127.0.0.1",
-                "--dir", str(self.data_dir.resolve()),
-                "--save", "",
-                "--appendonly", "no",
-                "--protected-mode", "yes",
-                "--logfile", str((self.data_dir / "redis.log").resolve()),
+                "--port",
+                str(self.port),
+                "--bind",
+                "127.0.0.1",
+                "--dir",
+                str(self.data_dir.resolve()),
+                "--save",
+                "",
+                "--appendonly",
+                "no",
+                "--protected-mode",
+                "yes",
+                "--logfile",
+                str((self.data_dir / "redis.log").resolve()),
             ],
             stdout=subprocess.DEVNULL,
             stderr=subprocess.DEVNULL,

@@ -1,22 +1,22 @@
 """Domain errors and the one table that maps them to HTTP.
 
-    AgentHubError
-    ├── BadRequestError            400 bad_request
-    ├── AuthenticationError        401 unauthenticated
-    ├── PermissionDeniedError      403 forbidden
-    ├── NotFoundError              404 not_found
-    ├── ConflictError              409 conflict
-    │   └── VersionConflictError   409 version_conflict
-    ├── PayloadTooLargeError       413 payload_too_large
-    ├── ValidationFailedError      422 validation_error
-    ├── RateLimitedError           429 rate_limited
-    ├── UpstreamError              502 upstream_error
-    │   └── LlmProviderError       502 llm_provider_error
-    ├── ServiceUnavailableError    503 service_unavailable
-    ├── ConfigurationError         500 configuration_error (settings, keys)
-    ├── DecryptionError            500 decryption_error
-    └── ToolCallError              (never reaches HTTP: becomes a tool result)
-        └── SsrfBlockedError       (also 422 when a tool is saved)
+AgentHubError
+├── BadRequestError            400 bad_request
+├── AuthenticationError        401 unauthenticated
+├── PermissionDeniedError      403 forbidden
+├── NotFoundError              404 not_found
+├── ConflictError              409 conflict
+│   └── VersionConflictError   409 version_conflict
+├── PayloadTooLargeError       413 payload_too_large
+├── ValidationFailedError      422 validation_error
+├── RateLimitedError           429 rate_limited
+├── UpstreamError              502 upstream_error
+│   └── LlmProviderError       502 llm_provider_error
+├── ServiceUnavailableError    503 service_unavailable
+├── ConfigurationError         500 configuration_error (settings, keys)
+├── DecryptionError            500 decryption_error
+└── ToolCallError              (never reaches HTTP: becomes a tool result)
+    └── SsrfBlockedError       (also 422 when a tool is saved)
 """
 
 from __future__ import annotations

@@ -102,7 +102,10 @@ def _build_supervisor(
         handoffs = _first_call_per_agent([c for c in reply.tool_calls if c["name"] in agents])
         if not handoffs:
             answer = AIMessage(content=message_text(reply.content), name=SUPERVISOR, id=reply.id)
-            routing = {"agent": SUPERVISOR, "reason": "answered directly: no agent was needed"}
+            routing: dict[str, Any] = {
+                "agent": SUPERVISOR,
+                "reason": "answered directly: no agent was needed",
+            }
             return {"messages": [answer], "routing": routing}
         if len(handoffs) > 1 and tenant.multi_intent_policy == "reject":
             intents = [agents[c["name"]] for c in handoffs]
@@ -183,7 +186,7 @@ def build_turn_graph(
     def run_agent(payload: dict[str, Any], config: RunnableConfig) -> dict[str, Any]:
         spec = specs[payload["agent"]]
         history = window(payload["messages"], max_tokens=tenant.memory_max_tokens)
-        out = domain_agents[spec.name].invoke({"messages": history}, config)
+        out = domain_agents[spec.name].invoke({"messages": history}, config)  # type: ignore[call-overload]
         produced = out["messages"][len(history) :]
         final = next((m for m in reversed(produced) if isinstance(m, AIMessage)), None)
         shaped = shape_answer(final.content if final else "", spec.output_format)
@@ -209,7 +212,7 @@ def build_turn_graph(
         results = state.get("results") or []
         if not results:
             last = state["messages"][-1]
-            answer = {
+            answer: dict[str, Any] = {
                 "agent": SUPERVISOR,
                 "format": "text",
                 "renderer_hint": "markdown",
@@ -225,7 +228,8 @@ def build_turn_graph(
         }
         if len(results) > 1:
             routing["intents"] = [r["agent"] for r in results]
-        memory = AIMessage(content=_memory_text(answer), name=answer["agent"].replace(",", "_"))
+        name = str(answer["agent"]).replace(",", "_")
+        memory = AIMessage(content=_memory_text(answer), name=name)
         return {"messages": [memory], "answer": answer, "routing": routing}
 
     def after_supervisor(state: TurnState) -> str:
@@ -234,7 +238,7 @@ def build_turn_graph(
 
     graph = StateGraph(TurnState)
     graph.add_node(SUPERVISOR, _build_supervisor(tenant, tenant_model))
-    graph.add_node(AGENT_NODE, run_agent)
+    graph.add_node(AGENT_NODE, run_agent)  # type: ignore[arg-type]
     graph.add_node("respond", respond)
     graph.add_edge(START, SUPERVISOR)
     graph.add_conditional_edges(SUPERVISOR, after_supervisor, ["respond", END])

@@ -24,7 +24,7 @@ def transcript(messages: Sequence[AnyMessage]) -> list[AnyMessage]:
 
 def window(messages: Sequence[AnyMessage], *, max_tokens: int) -> list[AnyMessage]:
     """The newest messages that fit `max_tokens`, starting on a user message."""
-    trimmed = trim_messages(
+    trimmed: list[AnyMessage] = trim_messages(  # type: ignore[assignment]
         transcript(messages),
         max_tokens=max_tokens,
         strategy="last",
@@ -36,4 +36,4 @@ def window(messages: Sequence[AnyMessage], *, max_tokens: int) -> list[AnyMessag
         # The latest user message alone is over budget: still send it (the model must see it).
         last_human = next((m for m in reversed(messages) if isinstance(m, HumanMessage)), None)
         return [last_human] if last_human is not None else []
-    return list(trimmed)
+    return trimmed

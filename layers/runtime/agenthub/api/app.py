@@ -17,9 +17,7 @@ def _request_id(request: Request) -> str:
     """API Gateway's request id when Mangum passes the event through, else a header or new."""
     event = request.scope.get("aws.event") or {}
     context = event.get("requestContext") or {}
-    return str(
-        context.get("requestId") or request.headers.get("x-request-id") or uuid.uuid4().hex
-    )
+    return str(context.get("requestId") or request.headers.get("x-request-id") or uuid.uuid4().hex)
 
 
 def create_app(*, title: str, description: str, version: str = "1.0.0") -> FastAPI:

@@ -101,9 +101,7 @@ class Tenant(Timestamps, Versioned, Base):
         _enum(MultiIntentPolicy, "multi_intent_policy"), nullable=False, server_default="reject"
     )
     memory_max_tokens: Mapped[int] = mapped_column(Integer, nullable=False, server_default="2000")
-    rate_limit_per_minute: Mapped[int] = mapped_column(
-        Integer, nullable=False, server_default="60"
-    )
+    rate_limit_per_minute: Mapped[int] = mapped_column(Integer, nullable=False, server_default="60")
     # Bumped by every config reload; part of every cache key of the tenant's runtime config.
     config_version: Mapped[int] = mapped_column(BigInteger, nullable=False, server_default="1")
 
@@ -156,7 +154,9 @@ class BaseTool(Timestamps, Base):
     __tablename__ = "base_tools"
 
     id: Mapped[uuid.UUID] = mapped_column(Uuid, primary_key=True, default=uuid.uuid4)
-    type: Mapped[ToolType] = mapped_column(_enum(ToolType, "tool_type"), nullable=False, unique=True)
+    type: Mapped[ToolType] = mapped_column(
+        _enum(ToolType, "tool_type"), nullable=False, unique=True
+    )
     description: Mapped[str] = mapped_column(Text, nullable=False, server_default="")
     # JSON Schema that a tool_configs.config of this type must satisfy.
     config_schema: Mapped[dict[str, Any]] = mapped_column(nullable=False, server_default="{}")
@@ -188,8 +188,9 @@ class ToolConfig(Timestamps, Versioned, Base):
 
     __table_args__ = (
         # A soft-deleted tool frees its name.
-        Index("uq_tool_configs_name_live", "name", unique=True,
-              postgresql_where="deleted_at IS NULL"),
+        Index(
+            "uq_tool_configs_name_live", "name", unique=True, postgresql_where="deleted_at IS NULL"
+        ),
         CheckConstraint("name ~ '^[a-zA-Z][a-zA-Z0-9_]{0,63}$'", name="name_format"),
     )
 
@@ -214,8 +215,9 @@ class AgentConfig(Timestamps, Versioned, Base):
     output_format: Mapped[OutputFormat] = relationship(lazy="joined")
 
     __table_args__ = (
-        Index("uq_agent_configs_name_live", "name", unique=True,
-              postgresql_where="deleted_at IS NULL"),
+        Index(
+            "uq_agent_configs_name_live", "name", unique=True, postgresql_where="deleted_at IS NULL"
+        ),
         CheckConstraint("name ~ '^[a-z][a-z0-9_]{0,63}$'", name="name_format"),
     )
 
@@ -282,8 +284,7 @@ class ChatSession(Timestamps, Base):
     )
 
     __table_args__ = (
-        Index("ix_sessions_tenant_user_activity", "tenant_id", "user_id",
-              "last_activity_at", "id"),
+        Index("ix_sessions_tenant_user_activity", "tenant_id", "user_id", "last_activity_at", "id"),
         Index("ix_sessions_tenant_activity", "tenant_id", "last_activity_at"),
     )
 

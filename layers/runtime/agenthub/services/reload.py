@@ -16,7 +16,7 @@ from typing import Any, Literal
 
 from agenthub.observability import get_logger
 
-ALL_TENANTS = "*"
+ALL_TENANTS: Literal["*"] = "*"
 
 
 @dataclass(frozen=True)
@@ -57,8 +57,11 @@ class ReloadMessage:
         version = data.get("config_version")
         if version is not None and not isinstance(version, int):
             raise ValueError("config_version must be an integer")
+        ids: tuple[str, ...] | Literal["*"] = (
+            "*" if tenant_ids == ALL_TENANTS else tuple(tenant_ids)
+        )
         return cls(
-            tenant_ids=ALL_TENANTS if tenant_ids == ALL_TENANTS else tuple(tenant_ids),
+            tenant_ids=ids,
             reason=reason,
             config_version=version,
             sent_at=str(data.get("sent_at") or ""),
@@ -87,7 +90,7 @@ class SqsReloadPublisher:
         config_version: int | None = None,
     ) -> ReloadOutcome:
         ids: tuple[str, ...] | Literal["*"] = (
-            ALL_TENANTS if tenant_ids == ALL_TENANTS else tuple(sorted(set(tenant_ids)))
+            "*" if tenant_ids == ALL_TENANTS else tuple(sorted(set(tenant_ids)))
         )
         if ids != ALL_TENANTS and not ids:
             return ReloadOutcome(status="queued", detail="no tenant affected")

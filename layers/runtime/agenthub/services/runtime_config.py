@@ -43,6 +43,7 @@ def load_runtime_config(db: Session, *, tenant_id: str) -> TenantRuntimeConfig:
         config_version=tenant.config_version,
         multi_intent_policy=tenant.multi_intent_policy.value,
         memory_max_tokens=tenant.memory_max_tokens,
+        rate_limit_per_minute=tenant.rate_limit_per_minute,
         llm=_llm_spec(llm_config.llm_model, llm_config),
         agents=tuple(agents),
     )

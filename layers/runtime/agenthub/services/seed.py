@@ -283,7 +283,7 @@ def seed_demo(db: Session, *, keyring: KeyRing, api_url: str | None = None) -> S
             "timeout_s": 5,
             "response_fields": list(demo.response_fields),
         }
-        fields = {
+        fields: dict[str, Any] = {
             "description": demo.description,
             "input_schema": demo.input_schema,
             "config": config,
@@ -304,7 +304,7 @@ def seed_demo(db: Session, *, keyring: KeyRing, api_url: str | None = None) -> S
     for name, display, description, prompt, fmt_name, tool_names in DEMO_AGENTS:
         fmt = formats.get_by_name(fmt_name)
         assert fmt is not None
-        fields = {
+        agent_fields: dict[str, Any] = {
             "display_name": display,
             "description": description,
             "system_prompt": prompt,
@@ -313,10 +313,12 @@ def seed_demo(db: Session, *, keyring: KeyRing, api_url: str | None = None) -> S
         }
         existing_agent = agents.get_by_name(name)
         if existing_agent is None:
-            agent_ids[name] = agents.create(name=name, **fields).id
+            agent_ids[name] = agents.create(name=name, **agent_fields).id
         else:
             agents.update(
-                agent_id=existing_agent.id, expected_version=existing_agent.version, changes=fields
+                agent_id=existing_agent.id,
+                expected_version=existing_agent.version,
+                changes=agent_fields,
             )
             agent_ids[name] = existing_agent.id
         for priority, tool_name in enumerate(tool_names, start=1):
