@@ -4,11 +4,12 @@ from __future__ import annotations
 
 import builtins
 import uuid
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from decimal import Decimal
 from typing import Any
 
-from sqlalchemy import case, func, select, update
+from sqlalchemy import case, delete, func, select, update
 from sqlalchemy.orm import Session
 
 from agenthub.db.models import ChatSession, Message, MessageRole
@@ -95,6 +96,25 @@ class MessageRepository:
             statement = statement.where(Message.seq > after_seq)
         statement = statement.order_by(Message.seq).limit(limit)
         return builtins.list(self.db.scalars(statement))
+
+    def count_in_sessions(self, *, tenant_id: str, session_ids: Sequence[uuid.UUID]) -> int:
+        """How many messages these sessions of the tenant hold."""
+        if not session_ids:
+            return 0
+        statement = select(func.count()).where(
+            Message.tenant_id == tenant_id, Message.session_id.in_(builtins.list(session_ids))
+        )
+        return int(self.db.scalar(statement) or 0)
+
+    def delete_in_sessions(self, *, tenant_id: str, session_ids: Sequence[uuid.UUID]) -> int:
+        """Delete every message of these sessions of the tenant; returns how many went."""
+        if not session_ids:
+            return 0
+        statement = delete(Message).where(
+            Message.tenant_id == tenant_id, Message.session_id.in_(builtins.list(session_ids))
+        )
+        result = self.db.execute(statement, execution_options={"synchronize_session": False})
+        return int(getattr(result, "rowcount", 0))
 
 
 def title_from(content: str) -> str:

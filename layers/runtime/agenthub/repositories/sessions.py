@@ -7,6 +7,7 @@ import binascii
 import builtins
 import json
 import uuid
+from collections.abc import Sequence
 from datetime import datetime
 
 from sqlalchemy import DateTime, Uuid, delete, literal, select, tuple_
@@ -90,16 +91,43 @@ class ChatSessionRepository:
         return bool(getattr(result, "rowcount", 0))
 
     def expired(
-        self, *, tenant_id: str, older_than: datetime, limit: int = 500
+        self,
+        *,
+        tenant_id: str,
+        older_than: datetime,
+        limit: int = 500,
+        after: tuple[datetime, uuid.UUID] | None = None,
+        lock: bool = False,
     ) -> builtins.list[ChatSession]:
-        """The tenant's sessions idle since before `older_than`, oldest first (for retention)."""
-        statement = (
-            select(ChatSession)
-            .where(ChatSession.tenant_id == tenant_id, ChatSession.last_activity_at < older_than)
-            .order_by(ChatSession.last_activity_at, ChatSession.id)
-            .limit(limit)
+        """The tenant's sessions idle since before `older_than`, oldest first (for retention).
+
+        `after` continues from the (last_activity_at, id) of a previous page. `lock` takes the
+        rows for deletion (FOR UPDATE SKIP LOCKED): a turn writing to one of them meanwhile
+        waits for the deletion, and rows a turn holds right now are left for the next run.
+        """
+        statement = select(ChatSession).where(
+            ChatSession.tenant_id == tenant_id, ChatSession.last_activity_at < older_than
         )
+        if after is not None:
+            activity, session_id = after
+            statement = statement.where(
+                tuple_(ChatSession.last_activity_at, ChatSession.id)
+                > tuple_(literal(activity, DateTime(timezone=True)), literal(session_id, Uuid()))
+            )
+        statement = statement.order_by(ChatSession.last_activity_at, ChatSession.id).limit(limit)
+        if lock:
+            statement = statement.with_for_update(skip_locked=True)
         return builtins.list(self.db.scalars(statement))
+
+    def delete_many(self, *, tenant_id: str, session_ids: Sequence[uuid.UUID]) -> int:
+        """Delete these sessions of the tenant (their messages go by cascade); returns the count."""
+        if not session_ids:
+            return 0
+        statement = delete(ChatSession).where(
+            ChatSession.tenant_id == tenant_id, ChatSession.id.in_(builtins.list(session_ids))
+        )
+        result = self.db.execute(statement, execution_options={"synchronize_session": False})
+        return int(getattr(result, "rowcount", 0))
 
 
 def encode_cursor(chat_session: ChatSession) -> str:
