@@ -2,14 +2,20 @@
 
 from __future__ import annotations
 
-from agenthub.observability import get_metrics
+import os
+
 from agenthub.services.chat import ChatAnswer
 
 
 def record_turn(*, tenant_id: str, answer: ChatAnswer) -> None:
-    from aws_lambda_powertools.metrics import MetricUnit
+    from aws_lambda_powertools.metrics import EphemeralMetrics, MetricUnit
 
-    metrics = get_metrics()
+    # One isolated metrics object per turn: concurrent turns (the local gateway serves several
+    # at once) must not mix their tenants' dimensions.
+    metrics = EphemeralMetrics(
+        namespace=os.environ.get("POWERTOOLS_METRICS_NAMESPACE", "AgentHub"),
+        service=os.environ.get("POWERTOOLS_SERVICE_NAME", "agenthub"),
+    )
     metrics.add_dimension("tenant_id", tenant_id)
     metrics.add_metric("agent_calls_total", MetricUnit.Count, 1)
     metrics.add_metric("tool_calls_total", MetricUnit.Count, len(answer.tool_calls))
