@@ -62,6 +62,7 @@ def main() -> int:
     from agenthub.auth.devkeys import ensure_dev_key_pair, mint_token
     from agenthub.db.engine import transaction
     from agenthub.db.migrate import upgrade
+    from agenthub.embedded import EmbeddedRedis, start_postgres
     from agenthub.repositories import (
         PermissionRepository,
         TenantLlmConfigRepository,
@@ -70,8 +71,6 @@ def main() -> int:
     from agenthub.services.seed import seed_demo
     from agenthub.settings import get_settings
     from tests.support.lambda_events import LambdaContext, load_handler, rest_event
-
-    from agenthub.embedded import EmbeddedRedis, start_postgres
 
     redis_server = EmbeddedRedis(data_dir=state / "redis")
     redis_url = os.environ.get("REDIS_URL") or redis_server.start()

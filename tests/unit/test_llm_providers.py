@@ -233,7 +233,6 @@ def test_bedrock_model_uses_the_region_and_no_stored_key(monkeypatch: pytest.Mon
 @pytest.mark.parametrize(
     ("provider", "package", "extra"),
     [
-        ("bedrock", "langchain_aws", "agenthub[bedrock]"),
         ("anthropic", "langchain_anthropic", "agenthub[anthropic]"),
         ("google", "langchain_google_genai", "agenthub[google]"),
     ],

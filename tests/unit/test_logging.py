@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import io
 import json
 import logging
 
@@ -40,14 +41,20 @@ def test_fields_with_secret_names_are_blanked_recursively() -> None:
     }
 
 
-def test_a_log_record_is_json_with_the_service_and_no_secret(
-    capsys: pytest.CaptureFixture[str],
-) -> None:
+def test_a_log_record_is_json_with_the_service_and_no_secret() -> None:
     logger = get_logger()
+    handler = logger.handlers[0]
+    assert isinstance(handler, logging.StreamHandler)
+    stream = io.StringIO()
+    previous = handler.setStream(stream)
+    try:
+        logger.info(
+            "calling tool with %s", f"Bearer {JWT}", extra={"api_key": "sk-live-123456789"}
+        )
+    finally:
+        handler.setStream(previous)
 
-    logger.info("calling tool with %s", f"Bearer {JWT}", extra={"api_key": "sk-live-123456789"})
-
-    lines = [line for line in capsys.readouterr().out.splitlines() if line.startswith("{")]
+    lines = [line for line in stream.getvalue().splitlines() if line.startswith("{")]
     record = json.loads(lines[-1])
     assert record["service"]
     assert record["level"] == "INFO"
