@@ -10,7 +10,7 @@ from collections.abc import Sequence
 from agenthub.errors import AgentHubError
 
 # Modules under agenthub.cli that add subcommands, in help order.
-COMMAND_MODULES = ("db", "keys", "token", "seed", "retention")
+COMMAND_MODULES = ("db", "keys", "token", "seed", "retention", "dev", "chat")
 
 
 def build_parser() -> argparse.ArgumentParser:

@@ -1,0 +1,261 @@
+"""`agenthub chat`: talk to a tenant's agents from the terminal, through the local API.
+
+It mints a development token (local mode), keeps the session across turns, and draws tables and
+cards with box characters. `/new` starts a new session; `/quit` or end of input leaves.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+import unicodedata
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
+from typing import Any, TextIO
+
+DEFAULT_URL = "http://127.0.0.1:3000"
+TOKEN_TTL_S = 8 * 3600
+MAX_CELL_WIDTH = 48
+TURN_TIMEOUT_S = 120.0
+
+
+def register(subparsers: Any) -> None:
+    parser = subparsers.add_parser(
+        "chat",
+        help="chat with a tenant's agents in the terminal (local stack)",
+        description="A terminal chat client for `agenthub dev`: /new starts a new session, "
+        "/quit (or Ctrl-D) leaves.",
+    )
+    parser.add_argument("--tenant", default="acme", help="tenant id (acme)")
+    parser.add_argument("--user", default="alice", help="user id (alice)")
+    parser.add_argument("--url", default=DEFAULT_URL, help=f"API base URL ({DEFAULT_URL})")
+    parser.set_defaults(handler=_chat)
+
+
+def _chat(args: argparse.Namespace) -> int:
+    import httpx
+
+    from agenthub.cli.token import issue_dev_token
+    from agenthub.settings import get_settings
+
+    settings = get_settings()
+    token = issue_dev_token(
+        settings,
+        tenant_id=args.tenant,
+        user_id=args.user,
+        roles=[],
+        ttl_s=min(TOKEN_TTL_S, settings.auth.max_token_lifetime_s),
+    )
+    out = sys.stdout
+    print(
+        f"Chatting as {args.user} of {args.tenant} at {args.url}. "
+        "/new starts a new session, /quit leaves.",
+        file=out,
+    )
+    with httpx.Client(base_url=args.url.rstrip("/"), timeout=TURN_TIMEOUT_S) as client:
+        return ChatSession(client, tenant_id=args.tenant, token=token, out=out).run(input)
+
+
+class ChatSession:
+    """One conversation: sends messages, remembers the session id, prints the answers."""
+
+    def __init__(self, client: Any, *, tenant_id: str, token: str, out: TextIO) -> None:
+        self._client = client
+        self._tenant_id = tenant_id
+        self._token = token
+        self._out = out
+        self._box = box_style(out)
+        self.session_id: str | None = None
+
+    def run(self, read: Callable[[str], str]) -> int:
+        while True:
+            try:
+                line = read("you> ").strip()
+            except (EOFError, KeyboardInterrupt):
+                print(file=self._out)
+                return 0
+            if not line:
+                continue
+            if line in ("/quit", "/exit"):
+                return 0
+            if line == "/new":
+                self.session_id = None
+                print("(new session)", file=self._out)
+                continue
+            print(self.send(line), file=self._out)
+
+    def send(self, message: str) -> str:
+        """Send one message; the rendered answer, or the error to show."""
+        import httpx
+
+        body: dict[str, Any] = {"message": message}
+        if self.session_id:
+            body["session_id"] = self.session_id
+        try:
+            response = self._client.post(
+                f"/api/{self._tenant_id}/chat",
+                json=body,
+                headers={"Authorization": f"Bearer {self._token}"},
+            )
+        except httpx.HTTPError as exc:
+            return f"error: cannot reach the API ({type(exc).__name__}); is `agenthub dev` running?"
+        try:
+            payload = response.json()
+        except ValueError:
+            return f"error {response.status_code}: {response.text[:200]}"
+        if response.status_code != 200:
+            return error_text(response.status_code, payload)
+        self.session_id = str(payload.get("session_id") or "") or self.session_id
+        return render_answer(payload, self._box)
+
+
+def error_text(status: int, payload: Any) -> str:
+    error = payload.get("error") if isinstance(payload, dict) else None
+    if isinstance(error, dict):
+        return f"error {status} ({error.get('code')}): {error.get('message')}"
+    return f"error {status}: {json.dumps(payload)[:200]}"
+
+
+# --- rendering ---------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class BoxStyle:
+    h: str
+    v: str
+    tl: str
+    tr: str
+    bl: str
+    br: str
+    t_down: str
+    t_up: str
+    t_right: str
+    t_left: str
+    cross: str
+    bullet: str
+    dot: str
+
+
+UNICODE_BOX = BoxStyle("─", "│", "┌", "┐", "└", "┘", "┬", "┴", "├", "┤", "┼", "•", "·")
+ASCII_BOX = BoxStyle("-", "|", "+", "+", "+", "+", "+", "+", "+", "+", "+", "*", "/")
+
+
+def box_style(stream: TextIO) -> BoxStyle:
+    try:
+        "┌─┐│•·".encode(getattr(stream, "encoding", None) or "ascii")
+    except (UnicodeEncodeError, LookupError):
+        return ASCII_BOX
+    return UNICODE_BOX
+
+
+def display_width(text: str) -> int:
+    """Terminal columns: wide East Asian characters take two, combining marks none."""
+    width = 0
+    for char in text:
+        if unicodedata.combining(char):
+            continue
+        width += 2 if unicodedata.east_asian_width(char) in ("W", "F") else 1
+    return width
+
+
+def _pad(text: str, width: int, *, right: bool = False) -> str:
+    gap = " " * max(0, width - display_width(text))
+    return gap + text if right else text + gap
+
+
+def _cell(value: Any) -> str:
+    if value is None:
+        return ""
+    if isinstance(value, bool):
+        return "yes" if value else "no"
+    if isinstance(value, int | float):
+        return f"{value:,}"
+    text = " ".join(str(value).split())
+    return text if len(text) <= MAX_CELL_WIDTH else text[: MAX_CELL_WIDTH - 3] + "..."
+
+
+def render_table(columns: Sequence[Any], rows: Sequence[Sequence[Any]], box: BoxStyle) -> str:
+    header = [_cell(c) for c in columns]
+    body = [[_cell(v) for v in row] + [""] * (len(header) - len(row)) for row in rows]
+    numeric = [
+        all(isinstance(row[i], int | float) for row in rows if i < len(row) and row[i] is not None)
+        and any(i < len(row) and row[i] is not None for row in rows)
+        for i in range(len(header))
+    ]
+    widths = [
+        max([display_width(header[i]), *(display_width(r[i]) for r in body)])
+        for i in range(len(header))
+    ]
+
+    def line(left: str, middle: str, right: str) -> str:
+        return left + middle.join(box.h * (w + 2) for w in widths) + right
+
+    def row_text(cells: Sequence[str], align: Sequence[bool]) -> str:
+        inner = f" {box.v} ".join(
+            _pad(c, w, right=a) for c, w, a in zip(cells, widths, align, strict=False)
+        )
+        return f"{box.v} {inner} {box.v}"
+
+    lines = [line(box.tl, box.t_down, box.tr), row_text(header, [False] * len(header))]
+    lines.append(line(box.t_right, box.cross, box.t_left))
+    lines.extend(row_text(r[: len(header)], numeric) for r in body)
+    lines.append(line(box.bl, box.t_up, box.br))
+    return "\n".join(lines)
+
+
+def render_card(data: dict[str, Any], box: BoxStyle) -> str:
+    title = _cell(data.get("title")) or "(untitled)"
+    subtitle = _cell(data.get("subtitle"))
+    fields = [f for f in data.get("fields") or [] if isinstance(f, dict)]
+    pairs = [(_cell(f.get("label")), _cell(f.get("value"))) for f in fields]
+    label_width = max((display_width(label) for label, _ in pairs), default=0)
+    body = [f"{_pad(label, label_width)}  {value}" for label, value in pairs]
+    heading = [title, *([subtitle] if subtitle else [])]
+    width = max(display_width(text) for text in [*heading, *body, ""])
+    lines = [box.tl + box.h * (width + 2) + box.tr]
+    lines.extend(f"{box.v} {_pad(text, width)} {box.v}" for text in heading)
+    if body:
+        lines.append(box.t_right + box.h * (width + 2) + box.t_left)
+        lines.extend(f"{box.v} {_pad(text, width)} {box.v}" for text in body)
+    lines.append(box.bl + box.h * (width + 2) + box.br)
+    return "\n".join(lines)
+
+
+def render_data(hint: str, data: Any, box: BoxStyle) -> str | None:
+    """The structured part of an answer drawn for a terminal; None when there is nothing to draw."""
+    if not isinstance(data, dict):
+        return None
+    if hint == "table" and isinstance(data.get("columns"), list):
+        return render_table(data["columns"], data.get("rows") or [], box)
+    if hint == "card" and "fields" in data:
+        return render_card(data, box)
+    if hint == "list" and isinstance(data.get("items"), list):
+        return "\n".join(f"  {box.bullet} {_cell(item)}" for item in data["items"])
+    if hint == "chart" and isinstance(data.get("series"), list):
+        labels = data.get("labels") or []
+        series = [s for s in data["series"] if isinstance(s, dict)]
+        columns = ["", *(s.get("name", "") for s in series)]
+        rows = [
+            [label, *((s.get("values") or [None] * len(labels))[i] for s in series)]
+            for i, label in enumerate(labels)
+        ]
+        return f"({data.get('kind', 'chart')} chart)\n" + render_table(columns, rows, box)
+    if hint == "sections" and isinstance(data.get("sections"), list):
+        parts = [render_answer(s, box) for s in data["sections"] if isinstance(s, dict)]
+        return "\n\n".join(parts)
+    return None
+
+
+def render_answer(answer: dict[str, Any], box: BoxStyle) -> str:
+    agent = answer.get("agent") or "?"
+    fmt = answer.get("format") or "?"
+    hint = str(answer.get("renderer_hint") or "")
+    lines = [f"[{agent} {box.dot} {fmt}]"]
+    drawn = render_data(hint, answer.get("data"), box)
+    if drawn:
+        lines.append(drawn)
+    text = str(answer.get("text") or "").strip()
+    if text:
+        lines.append(text)
+    return "\n".join(lines)
