@@ -15,32 +15,8 @@ import sys
 import tempfile
 import time
 from pathlib import Path
-from typing import Any
-
-import redis as redis_lib
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
-
-
-class CountingRedis(redis_lib.Redis):  # type: ignore[type-arg]
-    """A real client that counts round trips (each command, or each pipeline execute)."""
-
-    round_trips = 0
-
-    def execute_command(self, *args: Any, **options: Any) -> Any:
-        type(self).round_trips += 1
-        return super().execute_command(*args, **options)
-
-    def pipeline(self, transaction: bool = True, shard_hint: Any = None) -> Any:
-        pipe = super().pipeline(transaction=transaction, shard_hint=shard_hint)
-        original = pipe.execute
-
-        def counted(*args: Any, **kwargs: Any) -> Any:
-            type(self).round_trips += 1
-            return original(*args, **kwargs)
-
-        pipe.execute = counted  # type: ignore[method-assign]
-        return pipe
 
 
 def main() -> int:
@@ -70,6 +46,7 @@ def main() -> int:
     )
     from agenthub.services.seed import seed_demo
     from agenthub.settings import get_settings
+    from tests.support.counting_redis import CountingRedis
     from tests.support.lambda_events import LambdaContext, load_handler, rest_event
 
     redis_server = EmbeddedRedis(data_dir=state / "redis")

@@ -14,29 +14,9 @@ from agenthub.domain import TenantRuntimeConfig
 from agenthub.errors import NotFoundError, RateLimitedError
 from agenthub.services.config_cache import CachedConfigSource
 from agenthub.services.runtime_config import load_runtime_config
+from tests.support.counting_redis import CountingRedis
 
 pytest_plugins = ["tests.integration.chat_fixtures"]
-
-
-class CountingRedis(redis_lib.Redis):
-    """A real client that counts network round trips (each command or pipeline execute)."""
-
-    round_trips = 0
-
-    def execute_command(self, *args: Any, **options: Any) -> Any:
-        type(self).round_trips += 1
-        return super().execute_command(*args, **options)
-
-    def pipeline(self, transaction: bool = True, shard_hint: Any = None) -> Any:
-        pipe = super().pipeline(transaction=transaction, shard_hint=shard_hint)
-        original = pipe.execute
-
-        def counted(*args: Any, **kwargs: Any) -> Any:
-            type(self).round_trips += 1
-            return original(*args, **kwargs)
-
-        pipe.execute = counted  # type: ignore[method-assign]
-        return pipe
 
 
 @pytest.fixture
