@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import json
 import os
+from collections.abc import Mapping
 from functools import cache
 from pathlib import Path
 from typing import Annotated, Any, Literal
@@ -36,6 +37,9 @@ _CONVENTIONAL_ENV = {
     "AWS_DEFAULT_REGION": ("aws", "region"),
     "CHROMA_URL": ("tools", "chroma_url"),
 }
+
+# Environment variables that override the connection fields of a database credentials secret.
+_DATABASE_OVERRIDES = {"DATABASE_HOST": "host", "DATABASE_PORT": "port", "DATABASE_NAME": "dbname"}
 
 
 class DatabaseSettings(BaseModel):
@@ -206,7 +210,9 @@ class SecretsManagerSource(PydanticBaseSettingsSource):
     """Reads JSON secrets named by `AGENTHUB_SECRET_IDS` (comma separated ARNs or names).
 
     Keys are setting paths such as `crypto__fernet_keys` or `database__url`; an RDS-managed
-    credentials secret (`username`, `password`, `host`, `port`, `dbname`) becomes `database.url`.
+    credentials secret (`username`, `password`, `host`, `port`, `dbname`) becomes `database.url`,
+    with `DATABASE_HOST` / `DATABASE_PORT` / `DATABASE_NAME` from the environment taking
+    precedence over the secret's connection fields (see `secret_to_settings`).
     """
 
     def get_field_value(self, field: Any, field_name: str) -> tuple[Any, str, bool]:
@@ -224,22 +230,41 @@ class SecretsManagerSource(PydanticBaseSettingsSource):
             region_name=os.environ.get("AWS_REGION") or os.environ.get("AWS_DEFAULT_REGION"),
             endpoint_url=os.environ.get("AWS_ENDPOINT_URL"),
         )
+        overrides = database_overrides(os.environ)
         data: dict[str, Any] = {}
         for secret_id in secret_ids:
             raw = client.get_secret_value(SecretId=secret_id)["SecretString"]
-            _merge(data, secret_to_settings(json.loads(raw)))
+            _merge(data, secret_to_settings(json.loads(raw), database_overrides=overrides))
         return data
 
 
-def secret_to_settings(secret: dict[str, Any]) -> dict[str, Any]:
-    """Turn one secret's JSON object into a nested settings dict."""
-    if {"username", "password", "host"} <= secret.keys():
+def database_overrides(environ: Mapping[str, str]) -> dict[str, str]:
+    """The connection fields set in the environment (`DATABASE_HOST`, `_PORT`, `_NAME`)."""
+    return {field: environ[var] for var, field in _DATABASE_OVERRIDES.items() if environ.get(var)}
+
+
+def secret_to_settings(
+    secret: dict[str, Any], *, database_overrides: Mapping[str, str] | None = None
+) -> dict[str, Any]:
+    """Turn one secret's JSON object into a nested settings dict.
+
+    A credentials secret (`username` and `password`) becomes `database.url`; its `host`, `port`
+    and `dbname` give way to `database_overrides` (with RDS Proxy the functions connect to the
+    proxy endpoint, while the secret, often managed by RDS, names the instance or no host).
+    """
+    if {"username", "password"} <= secret.keys():
         from urllib.parse import quote
 
+        fields = {**secret, **(database_overrides or {})}
+        if not fields.get("host"):
+            raise ValueError(
+                "the database credentials secret has no host: set DATABASE_HOST "
+                "(the RDS Proxy or instance endpoint)"
+            )
         url = (
-            f"postgresql://{quote(str(secret['username']), safe='')}:"
-            f"{quote(str(secret['password']), safe='')}@{secret['host']}:"
-            f"{secret.get('port', 5432)}/{secret.get('dbname', 'agenthub')}"
+            f"postgresql://{quote(str(fields['username']), safe='')}:"
+            f"{quote(str(fields['password']), safe='')}@{fields['host']}:"
+            f"{fields.get('port') or 5432}/{fields.get('dbname') or 'agenthub'}"
         )
         return {"database": {"url": url}}
     nested: dict[str, Any] = {}
