@@ -42,7 +42,7 @@ bench: env
 LAYER_RUNTIME_PROVIDED := boto3 botocore s3transfer
 LAYER_REQUIREMENTS ?= layers/runtime/requirements.txt
 requirements: $(UV)
-	$(UV) export --frozen --no-default-groups --no-emit-project \
+	$(UV) export --quiet --frozen --no-default-groups --no-emit-project \
 		$(addprefix --no-emit-package ,$(LAYER_RUNTIME_PROVIDED)) \
 		--format requirements-txt -o $(LAYER_REQUIREMENTS)
 
