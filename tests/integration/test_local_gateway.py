@@ -49,7 +49,7 @@ Resources:
           Properties: {Path: "/things/{thing_id}/{proxy+}", Method: ANY}
 """
 
-ECHO_HANDLER = '''
+ECHO_HANDLER = """
 import base64
 import json
 
@@ -78,7 +78,7 @@ def handler(event, context):
             "remaining_ms": context.get_remaining_time_in_millis(),
         }),
     }
-'''
+"""
 
 
 @contextmanager
@@ -151,7 +151,7 @@ def test_the_chat_handler_errors_keep_their_json_body(seeded: None) -> None:
     assert response.json()["error"]["code"] == "unauthenticated"
 
 
-# --- gateway behaviour with an echo function ---------------------------------------------------------
+# --- gateway behaviour with an echo function ---------------------------------------------
 
 
 def test_the_event_carries_resource_path_parameters_query_headers_and_body(

@@ -549,7 +549,7 @@ def run(options: DevOptions, console: Console | None = None) -> int:
             info = stack.start()
             print_ready(console, info, Path(get_settings().state_dir).resolve())
         except AgentHubError as exc:
-            console.line(f"agenthub dev: {exc.message}")
+            print(f"agenthub dev: {exc.message}", file=sys.stderr, flush=True)
             return 2
         except KeyboardInterrupt:
             console.line("interrupted during start-up")
@@ -557,12 +557,13 @@ def run(options: DevOptions, console: Console | None = None) -> int:
         ready.set()
         while not stop_requested.wait(0.5):
             pass
+        console.line("stopping ...")
         return 0
     finally:
         for sig in handled:
             signal.signal(sig, signal.SIG_IGN)  # a second Ctrl-C must not cut the clean-up short
-        console.line("stopping ...")
         stack.stop()
-        console.line(f"{console.ok} stopped")
+        if ready.is_set():
+            console.line(f"{console.ok} stopped")
         for sig, handler in previous.items():
             signal.signal(sig, handler)
