@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import builtins
 import uuid
-from collections.abc import Mapping
+from collections.abc import Iterable, Mapping
 from typing import Any
 
 from sqlalchemy import Select, delete, func, select
@@ -140,6 +140,28 @@ class AgentConfigRepository:
             .order_by(AgentTool.priority, ToolConfig.name)
         )
         return [(tool, priority) for tool, priority in self.db.execute(statement).unique()]
+
+    def list_tools_of(
+        self, *, agent_ids: Iterable[uuid.UUID]
+    ) -> dict[uuid.UUID, builtins.list[tuple[ToolConfig, int]]]:
+        """`list_tools` for several agents in one query; every asked agent has an entry."""
+        wanted = builtins.list(dict.fromkeys(agent_ids))
+        by_agent: dict[uuid.UUID, builtins.list[tuple[ToolConfig, int]]] = {a: [] for a in wanted}
+        if not wanted:
+            return by_agent
+        statement = (
+            select(AgentTool.agent_id, ToolConfig, AgentTool.priority)
+            .join(ToolConfig, AgentTool.tool_id == ToolConfig.id)
+            .where(AgentTool.agent_id.in_(wanted), ToolConfig.deleted_at.is_(None))
+            .order_by(AgentTool.agent_id, AgentTool.priority, ToolConfig.name)
+        )
+        for agent_id, tool, priority in self.db.execute(statement).unique():
+            by_agent[agent_id].append((tool, priority))
+        return by_agent
+
+    def lock(self, agent_id: uuid.UUID) -> AgentConfig:
+        """The row, read fresh and locked (FOR UPDATE) until the transaction ends."""
+        return self._lock(agent_id)
 
     def _lock(self, agent_id: uuid.UUID) -> AgentConfig:
         statement = (

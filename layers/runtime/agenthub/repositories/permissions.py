@@ -131,6 +131,30 @@ class PermissionRepository:
         )
         return [(tool, secret) for tool, secret in self.db.execute(statement).unique()]
 
+    def tenants_with_agent(self, *, agent_id: uuid.UUID) -> builtins.list[str]:
+        """Ids of the tenants that have the agent enabled (whose runtime config it is part of)."""
+        statement = (
+            select(TenantAgentPermission.tenant_id)
+            .where(
+                TenantAgentPermission.agent_id == agent_id,
+                TenantAgentPermission.enabled.is_(True),
+            )
+            .order_by(TenantAgentPermission.tenant_id)
+        )
+        return builtins.list(self.db.scalars(statement))
+
+    def tenants_with_tool(self, *, tool_id: uuid.UUID) -> builtins.list[str]:
+        """Ids of the tenants that have the tool enabled."""
+        statement = (
+            select(TenantToolPermission.tenant_id)
+            .where(
+                TenantToolPermission.tool_id == tool_id,
+                TenantToolPermission.enabled.is_(True),
+            )
+            .order_by(TenantToolPermission.tenant_id)
+        )
+        return builtins.list(self.db.scalars(statement))
+
     def reencrypt_tool_secrets(self, *, tenant_id: str, rotate: Callable[[bytes], bytes]) -> int:
         """Replace each of the tenant's stored tool secrets with `rotate(secret)`; the count."""
         statement = (

@@ -6,7 +6,7 @@ import builtins
 from collections.abc import Mapping
 from typing import Any
 
-from sqlalchemy import select, update
+from sqlalchemy import func, select, update
 from sqlalchemy.orm import Session
 
 from agenthub.db.models import MultiIntentPolicy, Tenant
@@ -71,6 +71,20 @@ class TenantRepository:
         load_server_values(self.db, tenant)
         return tenant
 
+    def touch(self, *, tenant_id: str, expected_version: int) -> Tenant:
+        """Move the tenant's row version on without changing a setting.
+
+        For changes to what the tenant's version also covers (its permissions), so that a
+        client holding an older version gets a conflict.
+        """
+        what = f"tenant {tenant_id!r}"
+        tenant = self._lock(tenant_id)
+        check_version(actual=tenant.version, expected=expected_version, what=what)
+        with guarded_write(self.db, what=what):
+            tenant.updated_at = func.now()  # any UPDATE moves the version column on
+        load_server_values(self.db, tenant)
+        return tenant
+
     def bump_config_version(self, *, tenant_id: str) -> int:
         """Move the tenant to a new config version (every cached runtime config goes stale)."""
         statement = (
@@ -87,6 +101,10 @@ class TenantRepository:
     def config_version(self, *, tenant_id: str) -> int | None:
         version = self.db.scalar(select(Tenant.config_version).where(Tenant.id == tenant_id))
         return None if version is None else int(version)
+
+    def lock(self, tenant_id: str) -> Tenant:
+        """The row, read fresh and locked (FOR UPDATE) until the transaction ends."""
+        return self._lock(tenant_id)
 
     def _lock(self, tenant_id: str) -> Tenant:
         statement = (

@@ -132,6 +132,10 @@ class ToolConfigRepository:
         load_server_values(self.db, tool)
         return tool
 
+    def lock(self, tool_id: uuid.UUID) -> ToolConfig:
+        """The row, read fresh and locked (FOR UPDATE) until the transaction ends."""
+        return self._lock(tool_id)
+
     def _lock(self, tool_id: uuid.UUID) -> ToolConfig:
         statement = (
             _tools(include_deleted=False)
