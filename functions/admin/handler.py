@@ -1,5 +1,6 @@
 """admin Lambda function: API Gateway (REST) -> Mangum -> FastAPI."""
 
-from agenthub.api.lambda_adapter import http_handler, not_implemented_app
+from agenthub.api.admin import create_admin_app
+from agenthub.api.lambda_adapter import http_handler
 
-handler = http_handler(lambda: not_implemented_app("admin"))
+handler = http_handler(create_admin_app)
