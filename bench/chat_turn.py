@@ -1,0 +1,429 @@
+"""What one chat turn costs us, next to the same flow as a bare LangGraph graph.
+
+Both flows make the same calls to the same servers: supervisor model call -> agent model call
+-> HTTP tool call to the demo business API -> final model call, with a zero-latency fake model
+(FakeOpenAIServer answering instantly) and LangGraph's PostgresSaver on the same PostgreSQL.
+
+- agenthub: an API Gateway event through the chat Lambda handler (auth, tenant config, compiled
+  graph, memory, tool registry, output shaping, session and message rows, metrics).
+- bare: a hand-written 3-node graph (supervisor, agent, tool via httpx) with the same saver.
+
+Real PostgreSQL and Redis: embedded in a temp dir unless DATABASE_URL / REDIS_URL are set (then
+a temporary database is created in that server and dropped at the end).
+
+    uv run python bench/chat_turn.py [--turns 50] [--warmup 5] [--profile]
+"""
+
+from __future__ import annotations
+
+import argparse
+import atexit
+import contextlib
+import os
+import shutil
+import statistics
+import sys
+import tempfile
+import time
+import uuid
+import warnings
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Annotated, Any, TextIO, TypedDict
+
+from langchain_core.messages import AnyMessage
+from langgraph.graph.message import add_messages
+
+sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
+
+ISSUER = "https://auth.bench.agenthub"
+AUDIENCE = "agenthub-bench"
+TENANT, USER = "acme", "bench-user"
+MESSAGE = "Debt for MST 0123456789"
+SLOWER_THAN_BARE_LIMIT = 1.5
+OURS = "agenthub (chat Lambda handler)"
+
+
+@dataclass(frozen=True)
+class Stack:
+    """Everything both flows share, started once."""
+
+    api_url: str
+    fake: Any  # tests.support.fake_openai.FakeOpenAIServer
+    token: str
+    api_key: str
+
+
+# --- setting up -------------------------------------------------------------------------------
+
+
+@contextlib.contextmanager
+def stack() -> Iterator[Stack]:
+    from cryptography.fernet import Fernet
+
+    from agenthub.auth.devkeys import ensure_dev_key_pair, mint_token
+    from tests.support.fake_openai import FakeOpenAIServer
+    from tests.support.scripted_model import ScriptedModel
+
+    state = Path(tempfile.mkdtemp(prefix="agenthub-bench-turn-"))
+    # Registered first, so it runs last: after the embedded servers' own exit handlers.
+    atexit.register(shutil.rmtree, state, ignore_errors=True)
+    keys = ensure_dev_key_pair(state)
+    for name in [name for name in os.environ if name.startswith("AGENTHUB_")]:
+        del os.environ[name]  # the shell's settings must not change what is measured
+    with contextlib.ExitStack() as cleanup:
+        database_url = cleanup.enter_context(_database(state))
+        redis_url = os.environ.get("REDIS_URL") or _embedded_redis(state, cleanup)
+        api_url = _business_api(keys.public_pem, cleanup)
+        fake = cleanup.enter_context(FakeOpenAIServer(responder=ScriptedModel()))
+        os.environ.update(
+            {
+                "AGENTHUB_ENV": "local",
+                "AGENTHUB_STATE_DIR": str(state),
+                "DATABASE_URL": database_url,
+                "REDIS_URL": redis_url,
+                "AGENTHUB_AUTH__ISSUER": ISSUER,
+                "AGENTHUB_AUTH__AUDIENCE": AUDIENCE,
+                "AGENTHUB_AUTH__PUBLIC_KEY_PEM": keys.public_pem,
+                "AGENTHUB_CRYPTO__FERNET_KEYS": Fernet.generate_key().decode(),
+                "AGENTHUB_TOOLS__SSRF_ALLOW": "127.0.0.1/32,localhost",
+            }
+        )
+        from agenthub import composition
+
+        composition.reset()
+        cleanup.callback(composition.reset)
+        api_key = "sk-bench-acme"
+        _seed(api_url=api_url, fake_base_url=fake.base_url, api_key=api_key)
+        token = mint_token(
+            private_key_pem=keys.private_pem,
+            kid=keys.kid,
+            tenant_id=TENANT,
+            user_id=USER,
+            ttl_s=3600,
+            issuer=ISSUER,
+            audience=AUDIENCE,
+        )
+        yield Stack(api_url, fake, token, api_key)
+
+
+@contextlib.contextmanager
+def _database(state: Path) -> Iterator[str]:
+    """A migrated database of our own: in the configured server, else embedded."""
+    from sqlalchemy import create_engine, text
+    from sqlalchemy.engine import make_url
+
+    from agenthub.db.engine import sqlalchemy_url
+    from agenthub.db.migrate import upgrade
+    from agenthub.embedded import start_postgres
+
+    configured = os.environ.get("DATABASE_URL")
+    server_url = configured or start_postgres(state / "postgres")
+    name = f"agenthub_bench_{uuid.uuid4().hex[:10]}"
+    admin = create_engine(sqlalchemy_url(server_url), isolation_level="AUTOCOMMIT")
+    with admin.connect() as conn:
+        conn.execute(text(f'CREATE DATABASE "{name}"'))
+    url = make_url(server_url).set(database=name).render_as_string(hide_password=False)
+    try:
+        upgrade(url)
+        yield url
+    finally:
+        from agenthub import composition
+
+        composition.reset()  # closes the pools that hold connections to it
+        with admin.connect() as conn:
+            conn.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
+        admin.dispose()
+
+
+def _embedded_redis(state: Path, cleanup: contextlib.ExitStack) -> str:
+    from agenthub.embedded import EmbeddedRedis
+
+    server = EmbeddedRedis(data_dir=state / "redis")
+    url = server.start()
+    cleanup.callback(server.stop)
+    return url
+
+
+def _business_api(public_pem: str, cleanup: contextlib.ExitStack) -> str:
+    from agenthub.demo import create_business_api
+    from tests.support.servers import UvicornThread
+
+    app = create_business_api(public_key_pem=public_pem, issuer=ISSUER, audience=AUDIENCE)
+    server = UvicornThread(app, name="business-api").start()
+    cleanup.callback(server.stop)
+    return str(server.base_url)
+
+
+def _seed(*, api_url: str, fake_base_url: str, api_key: str) -> None:
+    from agenthub.composition import get_keyring, get_sessionmaker
+    from agenthub.db.engine import transaction
+    from agenthub.repositories import TenantRepository
+    from agenthub.services.seed import seed_demo
+    from tests.support.scripted_model import use_fake_provider
+
+    with transaction(get_sessionmaker()) as db:
+        seed_demo(db, keyring=get_keyring(), api_url=api_url)
+        tenants = TenantRepository(db)
+        tenants.update_settings(  # we measure turns, not the tenant's rate limit
+            tenant_id=TENANT,
+            expected_version=tenants.require(TENANT).version,
+            changes={"rate_limit_per_minute": 100_000},
+        )
+        use_fake_provider(
+            db, tenant_id=TENANT, keyring=get_keyring(), base_url=fake_base_url, api_key=api_key
+        )
+
+
+# --- the two flows ----------------------------------------------------------------------------
+
+
+class State(TypedDict):
+    """The bare graph's state: the conversation, and the supervisor's choice."""
+
+    messages: Annotated[list[AnyMessage], add_messages]
+    route: str | None
+
+
+def agenthub_turn(env: Stack) -> Callable[[], None]:
+    """One turn through the chat Lambda handler, as API Gateway would invoke it."""
+    from tests.support.lambda_events import invoke, load_handler, rest_event
+
+    handler = load_handler("chat")
+
+    def turn() -> None:
+        event = rest_event(
+            "POST",
+            f"/api/{TENANT}/chat",
+            body={"message": MESSAGE},
+            token=env.token,
+            resource="/api/{tenant_id}/chat",
+            path_parameters={"tenant_id": TENANT},
+        )
+        result = invoke(handler, event)
+        if result.status != 200 or result.body["agent"] != "debt":
+            raise RuntimeError(f"agenthub turn failed: {result.status} {result.body}")
+
+    return turn
+
+
+def bare_turn(env: Stack) -> Callable[[], None]:
+    """The same flow as a minimal hand-written LangGraph graph with the same PostgresSaver."""
+    import httpx
+    from langchain_core.messages import AIMessage, HumanMessage, SystemMessage, ToolMessage
+    from langchain_core.runnables import RunnableConfig
+    from langchain_openai import ChatOpenAI
+    from langgraph.graph import END, START, StateGraph
+
+    from agenthub.composition import get_checkpointer
+    from tests.support.scripted_model import DEBT_TOOL
+
+    def function(name: str, description: str, properties: dict[str, Any]) -> dict[str, Any]:
+        parameters = {"type": "object", "properties": properties, "required": list(properties)}
+        return {
+            "type": "function",
+            "function": {"name": name, "description": description, "parameters": parameters},
+        }
+
+    model = ChatOpenAI(
+        model="gpt-fake",
+        api_key=env.api_key,
+        base_url=env.fake.base_url,
+        temperature=0,
+        max_retries=0,
+        timeout=20,
+    )
+    reason = {"reason": {"type": "string"}}
+    supervisor = model.bind_tools(
+        [
+            function("transfer_to_debt", "Hand the request to the Debt agent", reason),
+            function("transfer_to_shipment", "Hand the request to the Shipment agent", reason),
+        ]
+    )
+    agent = model.bind_tools(
+        [function(DEBT_TOOL, "Look up a customer's debt by MST", {"mst": {"type": "string"}})]
+    )
+    http = httpx.Client(timeout=5)
+
+    def route(state: State) -> dict[str, Any]:
+        reply = supervisor.invoke([SystemMessage("Route the request."), *state["messages"]])
+        assert isinstance(reply, AIMessage)
+        return {"route": reply.tool_calls[0]["name"] if reply.tool_calls else None}
+
+    def act(state: State) -> dict[str, Any]:
+        reply = agent.invoke([SystemMessage("You are the Debt agent."), *state["messages"]])
+        return {"messages": [reply]}
+
+    def wants_tool(state: State) -> bool:
+        last = state["messages"][-1]
+        return isinstance(last, AIMessage) and bool(last.tool_calls)
+
+    def call_tool(state: State, config: RunnableConfig) -> dict[str, Any]:
+        last = state["messages"][-1]
+        assert isinstance(last, AIMessage)
+        call = last.tool_calls[0]
+        jwt = config["configurable"]["user_jwt"]
+        response = http.get(
+            f"{env.api_url}/erp/customers/{call['args']['mst']}/debt",
+            headers={"Authorization": f"Bearer {jwt}"},
+        )
+        response.raise_for_status()
+        return {"messages": [ToolMessage(response.text, tool_call_id=call["id"])]}
+
+    graph = StateGraph(State)
+    graph.add_node("route", route)
+    graph.add_node("act", act)
+    graph.add_node("tool", call_tool)
+    graph.add_edge(START, "route")
+    graph.add_conditional_edges("route", lambda s: "act" if s["route"] else END, ["act", END])
+    graph.add_conditional_edges("act", lambda s: "tool" if wants_tool(s) else END, ["tool", END])
+    graph.add_edge("tool", "act")
+    compiled = graph.compile(checkpointer=get_checkpointer())
+
+    def turn() -> None:
+        config: RunnableConfig = {
+            "configurable": {"thread_id": f"bench__{uuid.uuid4()}", "user_jwt": env.token}
+        }
+        state = compiled.invoke(
+            {"messages": [HumanMessage(MESSAGE)], "route": None}, config, durability="exit"
+        )
+        if "owes" not in str(state["messages"][-1].content):
+            raise RuntimeError(f"bare turn failed: {state['messages'][-1]}")
+
+    return turn
+
+
+# --- measuring --------------------------------------------------------------------------------
+
+
+@contextlib.contextmanager
+def quiet_stdout() -> Iterator[TextIO]:
+    """Send the app's JSON logs and metrics to /dev/null (still formatted: that is part of a
+    turn's cost); yield the real stdout for the report."""
+    import logging
+
+    from agenthub.observability import get_logger
+
+    real = sys.stdout
+    handlers = [
+        handler
+        for logger in (get_logger(), logging.getLogger())
+        for handler in logger.handlers
+        # The root logger's handler (stderr) gets every record a second time (propagation).
+        if isinstance(handler, logging.StreamHandler) and handler.stream in (real, sys.stderr)
+    ]
+    streams = [handler.stream for handler in handlers]
+    with open(os.devnull, "w") as devnull, contextlib.redirect_stdout(devnull):
+        for handler in handlers:
+            handler.setStream(devnull)
+        try:
+            yield real
+        finally:
+            for handler, stream in zip(handlers, streams, strict=True):
+                handler.setStream(stream)
+
+
+def timed(turn: Callable[[], None]) -> float:
+    started = time.perf_counter()
+    turn()
+    return (time.perf_counter() - started) * 1000
+
+
+def p95(samples: list[float]) -> float:
+    return statistics.quantiles(samples, n=20, method="inclusive")[18]
+
+
+def measure(
+    flows: dict[str, Callable[[], None]], *, turns: int, warmup: int
+) -> dict[str, list[float]]:
+    """Warm up each flow, then alternate them turn by turn (same background load for both)."""
+    for turn in flows.values():
+        for _ in range(warmup):
+            turn()
+    samples: dict[str, list[float]] = {name: [] for name in flows}
+    for _ in range(turns):
+        for name, turn in flows.items():
+            samples[name].append(timed(turn))
+    return samples
+
+
+def profile(turn: Callable[[], None], *, turns: int, out: TextIO) -> None:
+    """cProfile the turns: the handler's thread, and the worker thread the endpoint runs in
+    (FastAPI runs a plain `def` endpoint in a thread pool; cProfile sees one thread)."""
+    import cProfile
+    import functools
+    import io
+    import pstats
+
+    from agenthub.services.chat import ChatService
+
+    handler, service = cProfile.Profile(), cProfile.Profile()
+    original = ChatService.handle
+
+    @functools.wraps(original)
+    def profiled(self: ChatService, turn: Any) -> Any:
+        service.enable()
+        try:
+            return original(self, turn)
+        finally:
+            service.disable()
+
+    ChatService.handle = profiled  # type: ignore[method-assign]
+    try:
+        handler.enable()
+        for _ in range(turns):
+            turn()
+        handler.disable()
+    finally:
+        ChatService.handle = original  # type: ignore[method-assign]
+    for title, profiler in (("ChatService.handle", service), ("handler thread", handler)):
+        for order in ("cumulative", "tottime"):
+            buffer = io.StringIO()
+            stats = pstats.Stats(profiler, stream=buffer).strip_dirs().sort_stats(order)
+            stats.print_stats(30)
+            out.write(f"\n--- {title}, top 30 by {order} ({turns} turns) ---\n")
+            out.write(buffer.getvalue().split("\n", 4)[-1])
+
+
+def main() -> int:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--turns", type=int, default=50, help="measured turns per flow")
+    parser.add_argument("--warmup", type=int, default=5, help="unmeasured turns per flow first")
+    parser.add_argument("--profile", action="store_true", help="cProfile the agenthub turn")
+    args = parser.parse_args()
+    warnings.filterwarnings("ignore", message=".*XDG_RUNTIME_DIR")  # pgserver's platformdirs
+    if args.turns < 2:
+        parser.error("--turns must be at least 2")
+
+    with stack() as env, quiet_stdout() as out:
+        flows = {OURS: agenthub_turn(env), "bare LangGraph": bare_turn(env)}
+        env.fake.reset()
+        for turn in flows.values():
+            turn()
+        calls_per_turn = len(env.fake.chat_requests) / len(flows)
+        samples = measure(flows, turns=args.turns, warmup=args.warmup)
+        ours, bare = (samples[name] for name in flows)
+        width = max(map(len, flows))
+        out.write(
+            f"\nchat turn: {args.turns} turns per flow after {args.warmup} warm-up, "
+            f"{calls_per_turn:g} model calls + 1 tool call each\n\n"
+        )
+        out.write(f"{'flow':<{width}}  {'median ms':>10}  {'p95 ms':>8}  {'mean ms':>8}\n")
+        for name, values in samples.items():
+            out.write(
+                f"{name:<{width}}  {statistics.median(values):>10.1f}  {p95(values):>8.1f}  "
+                f"{statistics.fmean(values):>8.1f}\n"
+            )
+        ratio = statistics.median(ours) / statistics.median(bare)
+        ratio_p95 = p95(ours) / p95(bare)
+        out.write(f"{'ratio agenthub / bare':<{width}}  {ratio:>10.2f}  {ratio_p95:>8.2f}\n")
+        if ratio > SLOWER_THAN_BARE_LIMIT and not args.profile:
+            out.write(f"\nmedian ratio above {SLOWER_THAN_BARE_LIMIT}: run with --profile\n")
+        if args.profile:
+            profile(flows[OURS], turns=args.turns, out=out)
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())
