@@ -8,10 +8,12 @@ from __future__ import annotations
 
 import argparse
 import json
+import os
 import sys
 import unicodedata
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
+from pathlib import Path
 from typing import Any, TextIO
 
 DEFAULT_URL = "http://127.0.0.1:3000"
@@ -30,6 +32,11 @@ def register(subparsers: Any) -> None:
     parser.add_argument("--tenant", default="acme", help="tenant id (acme)")
     parser.add_argument("--user", default="alice", help="user id (alice)")
     parser.add_argument("--url", default=DEFAULT_URL, help=f"API base URL ({DEFAULT_URL})")
+    parser.add_argument(
+        "--state-dir",
+        type=Path,
+        help="the state directory of `agenthub dev` (its development key signs the token)",
+    )
     parser.set_defaults(handler=_chat)
 
 
@@ -39,6 +46,8 @@ def _chat(args: argparse.Namespace) -> int:
     from agenthub.cli.token import issue_dev_token
     from agenthub.settings import get_settings
 
+    if args.state_dir is not None:
+        os.environ["AGENTHUB_STATE_DIR"] = str(args.state_dir)
     settings = get_settings()
     token = issue_dev_token(
         settings,

@@ -501,7 +501,9 @@ def chat_curl(gateway_url: str, token: str) -> str:
     )
 
 
-def print_ready(console: Console, info: StackInfo, state_dir: Path) -> None:
+def print_ready(
+    console: Console, info: StackInfo, state_dir: Path, *, custom_state_dir: bool
+) -> None:
     token = dev_token()
     ttl_h = min(DEV_TOKEN_TTL_S, _max_ttl()) / 3600
     console.line("")
@@ -517,7 +519,8 @@ def print_ready(console: Console, info: StackInfo, state_dir: Path) -> None:
     console.line("")
     console.line("Try it:")
     console.line(f"  {chat_curl(info.gateway_url, token)}")
-    console.line(f"  agenthub chat --url {info.gateway_url}")
+    state = f" --state-dir {shlex.quote(str(state_dir))}" if custom_state_dir else ""
+    console.line(f"  agenthub chat --url {info.gateway_url}{state}")
     console.line("")
     console.line("Press Ctrl-C to stop.")
 
@@ -547,7 +550,8 @@ def run(options: DevOptions, console: Console | None = None) -> int:
     try:
         try:
             info = stack.start()
-            print_ready(console, info, Path(get_settings().state_dir).resolve())
+            state_dir = Path(get_settings().state_dir).resolve()
+            print_ready(console, info, state_dir, custom_state_dir=options.state_dir is not None)
         except AgentHubError as exc:
             print(f"agenthub dev: {exc.message}", file=sys.stderr, flush=True)
             return 2
