@@ -172,9 +172,7 @@ def test_find_template_walks_up_from_a_subdirectory(tmp_path: Path) -> None:
         ),
     ],
 )
-def test_templates_that_cannot_be_served_say_why(
-    text: str, message: str, tmp_path: Path
-) -> None:
+def test_templates_that_cannot_be_served_say_why(text: str, message: str, tmp_path: Path) -> None:
     with pytest.raises(TemplateError, match=message):
         routes_from_template(parse_template(text), tmp_path)
 
