@@ -81,6 +81,9 @@ def get_logger() -> Logger:
 
     level = os.environ.get("AGENTHUB_LOG_LEVEL", os.environ.get("POWERTOOLS_LOG_LEVEL", "INFO"))
     logger = Logger(service=service_name(), level=level)
+    # Our records are written by the Powertools handler; passing them on to the root handler
+    # too would print every line twice (stdout and stderr, two CloudWatch lines).
+    logging.getLogger(service_name()).propagate = False
     redacting = RedactingFilter()
     logger.addFilter(redacting)
     for handler in logger.handlers:
