@@ -289,3 +289,5 @@ def test_the_openapi_document_is_served_with_examples(admin: Admin, app_env: Non
     for name in ("AgentCreate", "AgentUpdate", "ToolCreate", "TenantUpdate", "LlmConfigPut"):
         assert schemas[name]["examples"], name
     assert "/api/admin/tenants/{tenant_id}/permissions" in result.body["paths"]
+    docs = admin("GET", "/api/admin/docs")
+    assert docs.status == 200 and "swagger" in docs.body.lower()
