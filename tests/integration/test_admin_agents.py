@@ -291,3 +291,24 @@ def test_the_openapi_document_is_served_with_examples(admin: Admin, app_env: Non
     assert "/api/admin/tenants/{tenant_id}/permissions" in result.body["paths"]
     docs = admin("GET", "/api/admin/docs")
     assert docs.status == 200 and "swagger" in docs.body.lower()
+
+
+def test_a_malformed_or_contradicting_version_is_422(
+    reload_queue: ReloadQueue, admin: Admin
+) -> None:
+    debt = _agent(admin, "debt")
+    path = f"/api/admin/agents/{debt['id']}"
+
+    malformed = admin("PATCH", path, {"display_name": "X"}, headers={"If-Match": "*"})
+    contradicting = admin(
+        "PATCH", path, {"display_name": "X", "version": 2}, headers={"If-Match": '"1"'}
+    )
+    empty = admin("PATCH", path, {"version": 1})
+
+    assert malformed.status == 422
+    assert malformed.body["error"]["details"][0]["field"] == "header.if-match"
+    assert contradicting.status == 422
+    assert contradicting.body["error"]["details"][0]["field"] == "version"
+    assert empty.status == 422
+    assert "nothing to change" in empty.body["error"]["details"][0]["message"]
+    assert _agent(admin, "debt")["version"] == 1

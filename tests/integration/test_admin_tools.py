@@ -173,3 +173,20 @@ def test_a_tenant_admin_reads_tools_but_cannot_write_them(
         assert result.status == 403, (method, result.body)
     assert count(ToolConfig, ToolConfig.deleted_at.is_not(None)) == 0
     assert audit_rows() == []
+
+
+def test_the_type_can_change_when_the_config_fits_the_new_type(
+    reload_queue: ReloadQueue, admin: Admin
+) -> None:
+    track = _tool(admin, "track_shipment")
+
+    result = admin(
+        "PATCH",
+        f"/api/admin/tools/{track['id']}",
+        {"type": "HTTP_POST", "version": track["version"]},
+    )
+
+    assert result.status == 200, result.body
+    assert result.body["type"] == "HTTP_POST"
+    [row] = audit_rows(AuditLog.action == "tool.update")
+    assert (row.before["type"], row.after["type"]) == ("HTTP_GET", "HTTP_POST")
