@@ -1,0 +1,320 @@
+"""Cold start: a fresh process serving its first chat request, next to importing LangGraph alone.
+
+(a) agenthub: `python -c` imports functions/chat/handler.py and serves one API Gateway event
+    (a greeting by default; `--debt` asks a debt question, which calls the demo ERP API) against
+    a seeded database, with the offline model. Everything a cold Lambda container does after the
+    runtime starts: imports, settings, JWT check, PostgreSQL and Redis connections, tenant config,
+    graph compilation, the turn, the session and message rows.
+(b) baseline: `python -c` that only imports LangGraph and langchain-core (BASELINE below).
+
+Both are timed from the parent as wall time of the whole process (interpreter start included),
+alternating a and b; the median of N runs of each and their ratio are printed. The database is
+set up once, before timing: embedded PostgreSQL and Redis in a temp dir unless DATABASE_URL /
+REDIS_URL are set (then a temporary database is created there and dropped at the end).
+
+    uv run python bench/cold_start.py [--runs 5] [--debt] [--importtime]
+
+`--importtime` also runs (a) once under `python -X importtime` and sums import time by package.
+"""
+
+from __future__ import annotations
+
+import argparse
+import contextlib
+import json
+import os
+import shutil
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+import uuid
+from collections.abc import Iterator
+from dataclasses import dataclass
+from pathlib import Path
+
+REPO_ROOT = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(REPO_ROOT))
+
+ISSUER = "https://auth.bench.agenthub"
+AUDIENCE = "agenthub-bench"
+TENANT, USER = "acme", "cold-start"
+GREETING = "hello"
+DEBT_QUESTION = "Debt for MST 0123456789"
+TARGET_RATIO = 1.3
+BASELINE = (
+    "from langgraph.graph import StateGraph; from langchain_core.messages import HumanMessage"
+)
+UNUSED_API = "http://127.0.0.1:9"  # the demo tools' URL when no tool is called
+
+# The child: import the handler, serve one event, write the timings to argv[3].
+CHILD = """
+import json, sys, time
+started = time.perf_counter()
+import importlib.util
+spec = importlib.util.spec_from_file_location("chat_handler", sys.argv[1])
+module = importlib.util.module_from_spec(spec)
+spec.loader.exec_module(module)
+imported = time.perf_counter()
+
+class Context:
+    function_name = "agenthub-chat"
+    memory_limit_in_mb = 1024
+    aws_request_id = "cold-start"
+    invoked_function_arn = "arn:aws:lambda:us-east-1:000000000000:function:agenthub-chat"
+    @staticmethod
+    def get_remaining_time_in_millis():
+        return 29000
+
+with open(sys.argv[2]) as handle:
+    event = json.load(handle)
+response = module.handler(event, Context())
+done = time.perf_counter()
+answered_at = time.time()
+body = json.loads(response.get("body") or "null") or {}
+with open(sys.argv[3], "w") as handle:
+    json.dump({"import_s": imported - started, "request_s": done - imported,
+               "answered_at": answered_at,
+               "status": response["statusCode"], "agent": body.get("agent")}, handle)
+"""
+
+
+@dataclass(frozen=True)
+class Setup:
+    env: dict[str, str]
+    event_file: Path
+    expected_agent: str
+
+
+# --- setting up (once, before timing) ----------------------------------------------------------
+
+
+@contextlib.contextmanager
+def setup(*, debt: bool) -> Iterator[Setup]:
+    from cryptography.fernet import Fernet
+
+    from agenthub.auth.devkeys import ensure_dev_key_pair, mint_token
+
+    state = Path(tempfile.mkdtemp(prefix="agenthub-bench-cold-"))
+    keys = ensure_dev_key_pair(state)
+    with contextlib.ExitStack() as cleanup:
+        cleanup.callback(shutil.rmtree, state, ignore_errors=True)
+        database_url = cleanup.enter_context(_database(state))
+        redis_url = os.environ.get("REDIS_URL") or _embedded_redis(state, cleanup)
+        api_url = _business_api(keys.public_pem, cleanup) if debt else UNUSED_API
+        settings = {
+            "AGENTHUB_ENV": "local",
+            "AGENTHUB_STATE_DIR": str(state),
+            "DATABASE_URL": database_url,
+            "REDIS_URL": redis_url,
+            "AGENTHUB_AUTH__ISSUER": ISSUER,
+            "AGENTHUB_AUTH__AUDIENCE": AUDIENCE,
+            "AGENTHUB_AUTH__PUBLIC_KEY_PEM": keys.public_pem,
+            "AGENTHUB_CRYPTO__FERNET_KEYS": Fernet.generate_key().decode(),
+            "AGENTHUB_TOOLS__SSRF_ALLOW": "127.0.0.1/32,localhost",
+            "POWERTOOLS_SERVICE_NAME": "chat",
+        }
+        env = _child_environment(settings)
+        os.environ.clear()
+        os.environ.update(env)
+        _seed(api_url)
+        token = mint_token(
+            private_key_pem=keys.private_pem,
+            kid=keys.kid,
+            tenant_id=TENANT,
+            user_id=USER,
+            ttl_s=3600,
+            issuer=ISSUER,
+            audience=AUDIENCE,
+        )
+        event_file = state / "event.json"
+        event_file.write_text(json.dumps(_event(DEBT_QUESTION if debt else GREETING, token)))
+        yield Setup(env=env, event_file=event_file, expected_agent="debt" if debt else "supervisor")
+
+
+def _child_environment(settings: dict[str, str]) -> dict[str, str]:
+    """The shell's environment without anything that would change what is measured."""
+    dropped = ("AGENTHUB_", "OPENAI_", "OPENROUTER_", "ANTHROPIC_", "AWS_", "LANGSMITH_")
+    env = {k: v for k, v in os.environ.items() if not k.startswith(dropped)}
+    env.update(settings)
+    env["PYTHONDONTWRITEBYTECODE"] = "0"  # keep .pyc caches: a Lambda layer is not recompiled
+    return env
+
+
+@contextlib.contextmanager
+def _database(state: Path) -> Iterator[str]:
+    """A migrated database of our own: in the configured server, else embedded."""
+    from sqlalchemy import create_engine, text
+    from sqlalchemy.engine import make_url
+
+    from agenthub.db.engine import sqlalchemy_url
+    from agenthub.db.migrate import upgrade
+    from agenthub.embedded import start_postgres
+
+    server_url = os.environ.get("DATABASE_URL") or start_postgres(state / "postgres")
+    name = f"agenthub_cold_{uuid.uuid4().hex[:10]}"
+    admin = create_engine(sqlalchemy_url(server_url), isolation_level="AUTOCOMMIT")
+    with admin.connect() as conn:
+        conn.execute(text(f'CREATE DATABASE "{name}"'))
+    url = make_url(server_url).set(database=name).render_as_string(hide_password=False)
+    try:
+        upgrade(url)
+        yield url
+    finally:
+        from agenthub import composition
+
+        composition.reset()
+        with admin.connect() as conn:
+            conn.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
+        admin.dispose()
+
+
+def _embedded_redis(state: Path, cleanup: contextlib.ExitStack) -> str:
+    from agenthub.embedded import EmbeddedRedis
+
+    server = EmbeddedRedis(data_dir=state / "redis")
+    url = server.start()
+    cleanup.callback(server.stop)
+    return url
+
+
+def _business_api(public_pem: str, cleanup: contextlib.ExitStack) -> str:
+    from agenthub.demo import create_business_api
+    from tests.support.servers import UvicornThread
+
+    app = create_business_api(public_key_pem=public_pem, issuer=ISSUER, audience=AUDIENCE)
+    server = UvicornThread(app, name="business-api").start()
+    cleanup.callback(server.stop)
+    return str(server.base_url)
+
+
+def _seed(api_url: str) -> None:
+    from agenthub import composition
+    from agenthub.composition import get_keyring, get_sessionmaker
+    from agenthub.db.engine import transaction
+    from agenthub.services.seed import seed_demo
+
+    composition.reset()
+    with transaction(get_sessionmaker()) as db:
+        seed_demo(db, keyring=get_keyring(), api_url=api_url)
+    composition.reset()  # the parent keeps no connection open while the children run
+
+
+def _event(message: str, token: str) -> dict[str, object]:
+    from tests.support.lambda_events import rest_event
+
+    return rest_event(
+        "POST",
+        f"/api/{TENANT}/chat",
+        body={"message": message},
+        token=token,
+        resource="/api/{tenant_id}/chat",
+        path_parameters={"tenant_id": TENANT},
+    )
+
+
+# --- measuring ---------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class ColdRun:
+    ready_s: float  # process spawned -> first response produced (what a cold start costs)
+    wall_s: float  # process spawned -> process exited (interpreter shutdown included)
+    import_s: float
+    request_s: float
+
+
+def run_agenthub(setup: Setup, out: Path, *python_flags: str) -> tuple[ColdRun, str]:
+    handler = REPO_ROOT / "functions" / "chat" / "handler.py"
+    spawned_at, started = time.time(), time.perf_counter()
+    result = subprocess.run(
+        [sys.executable, *python_flags, "-c", CHILD, str(handler), str(setup.event_file), str(out)],
+        env=setup.env,
+        cwd=REPO_ROOT,
+        capture_output=True,
+        text=True,
+        check=False,
+    )
+    wall = time.perf_counter() - started
+    if result.returncode != 0:
+        raise RuntimeError(f"the chat process failed:\n{result.stderr[-3000:]}")
+    timings = json.loads(out.read_text())
+    if timings["status"] != 200 or timings["agent"] != setup.expected_agent:
+        raise RuntimeError(f"unexpected first answer: {timings}\n{result.stdout[-2000:]}")
+    ready = timings["answered_at"] - spawned_at
+    return ColdRun(ready, wall, timings["import_s"], timings["request_s"]), result.stderr
+
+
+def run_baseline(env: dict[str, str]) -> ColdRun:
+    code = f"{BASELINE}\nimport sys, time\nsys.stdout.write(repr(time.time()))"
+    spawned_at, started = time.time(), time.perf_counter()
+    result = subprocess.run(
+        [sys.executable, "-c", code], env=env, capture_output=True, text=True, check=True
+    )
+    wall = time.perf_counter() - started
+    ready = float(result.stdout) - spawned_at
+    return ColdRun(ready, wall, import_s=ready, request_s=0.0)
+
+
+def import_cost_by_package(importtime_log: str, top: int = 12) -> list[tuple[str, float]]:
+    """(top-level package, ms) summed over the self time of its modules, heaviest first.
+
+    Reads `python -X importtime` lines (`import time: self_us | cumulative_us | module`). Self
+    times add up without double counting, so the list says which distributions cost the most.
+    """
+    totals: dict[str, float] = {}
+    for line in importtime_log.splitlines():
+        if not line.startswith("import time:") or "imported package" in line:
+            continue
+        self_us, _, name = line.removeprefix("import time:").split("|", 2)
+        package = name.strip().split(".")[0]
+        totals[package] = totals.get(package, 0.0) + float(self_us) / 1000
+    return sorted(totals.items(), key=lambda item: item[1], reverse=True)[:top]
+
+
+def main() -> int:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--runs", type=int, default=5, help="runs of each process (5)")
+    parser.add_argument("--debt", action="store_true", help="ask a debt question (calls a tool)")
+    parser.add_argument("--importtime", action="store_true", help="list the heaviest imports")
+    args = parser.parse_args()
+
+    with setup(debt=args.debt) as ready, tempfile.TemporaryDirectory() as scratch:
+        out = Path(scratch) / "timings.json"
+        run_agenthub(ready, out)  # warm the OS file cache and .pyc files: Lambda's are warm too
+        run_baseline(ready.env)
+        ours: list[ColdRun] = []
+        baseline: list[ColdRun] = []
+        for _ in range(args.runs):
+            ours.append(run_agenthub(ready, out)[0])
+            baseline.append(run_baseline(ready.env))
+        log = run_agenthub(ready, out, "-X", "importtime")[1] if args.importtime else ""
+
+    def median_ms(runs: list[ColdRun], field: str) -> float:
+        return statistics.median(getattr(run, field) for run in runs) * 1000
+
+    a, b = median_ms(ours, "ready_s"), median_ms(baseline, "ready_s")
+    what = "a debt question (tool call)" if args.debt else "a greeting"
+    print(f"Cold start, median of {args.runs} fresh processes each ({what}, offline model)")
+    print("  from process spawn to the first response (to the end of the imports for b)")
+    print(f"  (a) chat handler: import + first request  {a:8.0f} ms")
+    print(f"        handler import                        {median_ms(ours, 'import_s'):8.0f} ms")
+    print(f"        first request                         {median_ms(ours, 'request_s'):8.0f} ms")
+    print(f"  (b) {BASELINE}")
+    print(f"                                              {b:8.0f} ms")
+    ratio = a / b
+    verdict = "ok" if ratio <= TARGET_RATIO else f"above the {TARGET_RATIO}x aim"
+    print(f"  ratio a/b                                   {ratio:8.2f}x  ({verdict})")
+    exit_a = median_ms(ours, "wall_s") - a
+    exit_b = median_ms(baseline, "wall_s") - b
+    print(f"  (process exit, not part of a cold start: a {exit_a:.0f} ms, b {exit_b:.0f} ms)")
+    if log:
+        print("\nImport time of (a) by package (python -X importtime, self times summed):")
+        for package, ms in import_cost_by_package(log):
+            print(f"  {ms:8.1f} ms  {package}")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
