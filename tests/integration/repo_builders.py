@@ -4,6 +4,8 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+from sqlalchemy.orm import Session
+
 from agenthub.db.models import AgentConfig, BaseTool, OutputFormat, Tenant, ToolConfig, ToolType
 from agenthub.repositories import (
     AgentConfigRepository,
@@ -12,7 +14,6 @@ from agenthub.repositories import (
     TenantRepository,
     ToolConfigRepository,
 )
-from sqlalchemy.orm import Session
 
 TENANT_A = "tenant-a"
 TENANT_B = "tenant-b"

@@ -9,9 +9,10 @@ from __future__ import annotations
 from collections.abc import Iterator
 
 import pytest
-from agenthub.db.engine import build_engine, build_sessionmaker
 from sqlalchemy import Engine
 from sqlalchemy.orm import Session, sessionmaker
+
+from agenthub.db.engine import build_engine, build_sessionmaker
 
 
 @pytest.fixture

@@ -15,15 +15,15 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any
 
 import pytest
+from cryptography.hazmat.primitives import serialization
+from cryptography.hazmat.primitives.asymmetric import rsa
+from fastapi.testclient import TestClient
+
 from agenthub import composition
 from agenthub.api.app import create_app
 from agenthub.auth import CurrentPrincipal, JwtVerifier, mint_token, public_jwk
 from agenthub.auth.keys import JwksKeySource
 from agenthub.errors import AuthenticationError, ServiceUnavailableError
-from cryptography.hazmat.primitives import serialization
-from cryptography.hazmat.primitives.asymmetric import rsa
-from fastapi.testclient import TestClient
-
 from tests.conftest import TEST_AUDIENCE, TEST_ISSUER
 
 JWKS_PATH = "/.well-known/jwks.json"

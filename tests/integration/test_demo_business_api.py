@@ -13,10 +13,10 @@ from typing import Any
 import httpx
 import jwt
 import pytest
-from agenthub.demo import create_business_api
-from agenthub.demo.business_api import CallLog, ReceivedCall
 from cryptography.hazmat.primitives.asymmetric import rsa
 
+from agenthub.demo import create_business_api
+from agenthub.demo.business_api import CallLog, ReceivedCall
 from tests.conftest import TEST_AUDIENCE, TEST_ISSUER
 from tests.support import servers
 from tests.support.servers import BusinessApiServer

@@ -5,6 +5,8 @@ from __future__ import annotations
 from collections.abc import Iterator
 
 import pytest
+from sqlalchemy.orm import Session, sessionmaker
+
 from agenthub import composition
 from agenthub.cli import main
 from agenthub.crypto import KeyRing, generate_key
@@ -16,8 +18,6 @@ from agenthub.repositories import (
     TenantLlmConfigRepository,
     TenantRepository,
 )
-from sqlalchemy.orm import Session, sessionmaker
-
 from tests.integration.repo_builders import (
     TENANT_A,
     TENANT_B,

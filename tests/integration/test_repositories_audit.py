@@ -6,10 +6,10 @@ import uuid
 from decimal import Decimal
 
 import pytest
-from agenthub.errors import BadRequestError
-from agenthub.repositories import AuditRepository
 from sqlalchemy.orm import Session
 
+from agenthub.errors import BadRequestError
+from agenthub.repositories import AuditRepository
 from tests.integration.repo_builders import TENANT_A, TENANT_B
 
 pytest_plugins = ["tests.integration.repo_fixtures"]

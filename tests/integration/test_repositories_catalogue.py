@@ -5,6 +5,8 @@ from __future__ import annotations
 import uuid
 
 import pytest
+from sqlalchemy.orm import Session, sessionmaker
+
 from agenthub.db.engine import transaction
 from agenthub.db.models import ToolType
 from agenthub.errors import (
@@ -20,8 +22,6 @@ from agenthub.repositories import (
     ToolConfigRepository,
 )
 from agenthub.repositories.common import guarded_write
-from sqlalchemy.orm import Session, sessionmaker
-
 from tests.integration.repo_builders import make_agent, make_catalogue, make_tool
 
 pytest_plugins = ["tests.integration.repo_fixtures"]

@@ -6,12 +6,12 @@ import uuid
 from decimal import Decimal
 
 import pytest
+from sqlalchemy.orm import Session, sessionmaker
+
 from agenthub.db.engine import transaction
 from agenthub.db.models import LlmModel
 from agenthub.errors import NotFoundError, VersionConflictError
 from agenthub.repositories import LlmModelRepository, TenantLlmConfigRepository
-from sqlalchemy.orm import Session, sessionmaker
-
 from tests.integration.repo_builders import TENANT_A, TENANT_B, make_tenants
 
 pytest_plugins = ["tests.integration.repo_fixtures"]

@@ -5,14 +5,14 @@ from __future__ import annotations
 import uuid
 
 import pytest
+from sqlalchemy.orm import Session
+
 from agenthub.errors import NotFoundError
 from agenthub.repositories import (
     AgentConfigRepository,
     PermissionRepository,
     ToolConfigRepository,
 )
-from sqlalchemy.orm import Session
-
 from tests.integration.repo_builders import (
     TENANT_A,
     TENANT_B,

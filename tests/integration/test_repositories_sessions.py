@@ -8,13 +8,13 @@ from datetime import UTC, datetime, timedelta
 from decimal import Decimal
 
 import pytest
+from sqlalchemy import update
+from sqlalchemy.orm import Session, sessionmaker
+
 from agenthub.db.engine import transaction
 from agenthub.db.models import ChatSession, MessageRole
 from agenthub.errors import BadRequestError, NotFoundError
 from agenthub.repositories import ChatSessionRepository, MessageRepository, NewMessage
-from sqlalchemy import update
-from sqlalchemy.orm import Session, sessionmaker
-
 from tests.integration.repo_builders import TENANT_A, TENANT_B, make_tenants
 
 pytest_plugins = ["tests.integration.repo_fixtures"]

@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import pytest
+from sqlalchemy.orm import Session, sessionmaker
+
 from agenthub.db.engine import transaction
 from agenthub.db.models import MultiIntentPolicy
 from agenthub.errors import (
@@ -12,8 +14,6 @@ from agenthub.errors import (
     VersionConflictError,
 )
 from agenthub.repositories import TenantRepository
-from sqlalchemy.orm import Session, sessionmaker
-
 from tests.integration.repo_builders import TENANT_A, TENANT_B, make_tenants
 
 pytest_plugins = ["tests.integration.repo_fixtures"]

@@ -17,6 +17,12 @@ from typing import Annotated, Any
 
 import jwt
 import pytest
+from cryptography.hazmat.primitives import serialization
+from cryptography.hazmat.primitives.asymmetric import padding, rsa
+from fastapi import Depends, FastAPI
+from fastapi.testclient import TestClient
+from jwt import PyJWKClient
+
 from agenthub.api.app import create_app
 from agenthub.auth import (
     PLATFORM_ADMIN,
@@ -33,12 +39,6 @@ from agenthub.auth import (
 )
 from agenthub.auth.keys import JwksKeySource
 from agenthub.observability import get_logger
-from cryptography.hazmat.primitives import serialization
-from cryptography.hazmat.primitives.asymmetric import padding, rsa
-from fastapi import Depends, FastAPI
-from fastapi.testclient import TestClient
-from jwt import PyJWKClient
-
 from tests.conftest import TEST_AUDIENCE, TEST_ISSUER
 
 TENANT = "acme"

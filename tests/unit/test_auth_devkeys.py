@@ -7,10 +7,11 @@ from pathlib import Path
 
 import jwt
 import pytest
-from agenthub.auth.devkeys import ensure_dev_key_pair, mint_token, public_jwk, thumbprint
 from cryptography.hazmat.primitives import serialization
 from cryptography.hazmat.primitives.asymmetric import rsa
 from jwt import PyJWK
+
+from agenthub.auth.devkeys import ensure_dev_key_pair, mint_token, public_jwk, thumbprint
 
 
 def _mode(path: Path) -> int:

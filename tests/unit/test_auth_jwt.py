@@ -8,18 +8,18 @@ from typing import Any
 
 import jwt
 import pytest
-from agenthub import composition
-from agenthub.auth import JwtVerifier, ensure_dev_key_pair, get_verifier, mint_token, public_jwk
-from agenthub.auth.jwt import TENANT_ID_PATTERN
-from agenthub.auth.keys import JwksKeySource, StaticKeySource
-from agenthub.errors import AuthenticationError, ConfigurationError, ServiceUnavailableError
-from agenthub.settings import Settings, get_settings
 from cryptography.hazmat.primitives import serialization
 from cryptography.hazmat.primitives.asymmetric import ec, rsa
 from jwt import PyJWKClient
 from jwt.exceptions import PyJWKClientConnectionError
 from jwt.warnings import InsecureKeyLengthWarning
 
+from agenthub import composition
+from agenthub.auth import JwtVerifier, ensure_dev_key_pair, get_verifier, mint_token, public_jwk
+from agenthub.auth.jwt import TENANT_ID_PATTERN
+from agenthub.auth.keys import JwksKeySource, StaticKeySource
+from agenthub.errors import AuthenticationError, ConfigurationError, ServiceUnavailableError
+from agenthub.settings import Settings, get_settings
 from tests.conftest import TEST_AUDIENCE, TEST_ISSUER
 
 

@@ -6,6 +6,9 @@ import stat
 from pathlib import Path
 
 import pytest
+from cryptography.fernet import Fernet
+from pydantic import SecretStr
+
 from agenthub.crypto import (
     KeyRing,
     fingerprint,
@@ -15,8 +18,6 @@ from agenthub.crypto import (
 )
 from agenthub.errors import ConfigurationError, DecryptionError
 from agenthub.settings import CryptoSettings, Settings
-from cryptography.fernet import Fernet
-from pydantic import SecretStr
 
 PLAINTEXT = "sk-live-0123456789abcdef"
 

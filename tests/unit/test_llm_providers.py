@@ -12,6 +12,9 @@ import botocore.exceptions
 import httpx2  # the HTTP library of the installed openai SDK: its exceptions need its objects
 import openai
 import pytest
+from langchain_openai import ChatOpenAI
+from pydantic import SecretStr
+
 from agenthub.domain import LlmSpec
 from agenthub.errors import ConfigurationError, LlmProviderError
 from agenthub.llm import errors as llm_errors
@@ -22,8 +25,6 @@ from agenthub.llm.providers import (
     build_chat_model,
     clear_model_cache,
 )
-from langchain_openai import ChatOpenAI
-from pydantic import SecretStr
 
 PLAINTEXT_KEY = "sk-unit-test-0123456789abcdef"
 TOKEN = "gAAAAA-encrypted-token"

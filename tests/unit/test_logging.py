@@ -48,9 +48,7 @@ def test_a_log_record_is_json_with_the_service_and_no_secret() -> None:
     stream = io.StringIO()
     previous = handler.setStream(stream)
     try:
-        logger.info(
-            "calling tool with %s", f"Bearer {JWT}", extra={"api_key": "sk-live-123456789"}
-        )
+        logger.info("calling tool with %s", f"Bearer {JWT}", extra={"api_key": "sk-live-123456789"})
     finally:
         handler.setStream(previous)
 

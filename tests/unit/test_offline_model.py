@@ -7,8 +7,6 @@ import math
 from typing import Any
 
 import pytest
-from agenthub.llm.offline import OfflineChatModel
-from agenthub.llm.offline_answers import OFFLINE_MARKER
 from langchain.agents import create_agent
 from langchain_core.messages import (
     AIMessage,
@@ -19,6 +17,9 @@ from langchain_core.messages import (
 )
 from langchain_core.tools import BaseTool, StructuredTool
 from pydantic import BaseModel, Field
+
+from agenthub.llm.offline import OfflineChatModel
+from agenthub.llm.offline_answers import OFFLINE_MARKER
 
 MST_SCHEMA: dict[str, Any] = {
     "type": "object",

@@ -8,14 +8,15 @@ import uuid
 from decimal import Decimal
 from typing import Any
 
-from agenthub.llm.offline import OfflineChatModel
-from agenthub.llm.usage import LlmCall, Usage, UsageCollector, cost_of
 from langchain.agents import create_agent
 from langchain_core.messages import AIMessage, HumanMessage
 from langchain_core.outputs import ChatGeneration, LLMResult
 from langchain_core.runnables import RunnableConfig
 from langchain_core.tools import StructuredTool
 from langgraph.graph import START, MessagesState, StateGraph
+
+from agenthub.llm.offline import OfflineChatModel
+from agenthub.llm.usage import LlmCall, Usage, UsageCollector, cost_of
 
 PRICES = {
     "offline": (Decimal("0.5"), Decimal("1.5")),

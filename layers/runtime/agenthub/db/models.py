@@ -46,7 +46,7 @@ TENANT_ID_PATTERN = r"^[a-z0-9][a-z0-9-]{1,62}$"
 
 class Base(DeclarativeBase):
     metadata = MetaData(naming_convention=NAMING_CONVENTION)
-    type_annotation_map = {dict[str, Any]: JSONB, list[Any]: JSONB}
+    type_annotation_map = {dict[str, Any]: JSONB, list[Any]: JSONB}  # noqa: RUF012
 
 
 class Timestamps:

@@ -135,7 +135,7 @@ def _bedrock(spec: LlmSpec, *, timeout_s: float, max_retries: int) -> BaseChatMo
         retries={"total_max_attempts": max_retries + 1, "mode": "standard"},
     )
     model: BaseChatModel = ChatBedrockConverse(
-        model=spec.model_name,
+        model_id=spec.model_name,
         region_name=region,
         endpoint_url=spec.base_url or spec.extra.get("endpoint_url"),
         temperature=spec.temperature,
