@@ -2,14 +2,14 @@
 
 from __future__ import annotations
 
+import json
 from collections.abc import Callable
 from functools import cache
 from typing import Any
 
-from fastapi import FastAPI, Request
+from fastapi import FastAPI
 
-from agenthub.api.app import create_app
-from agenthub.api.errors import error_response
+from agenthub.api.app import MAX_BODY_BYTES
 
 LambdaHandler = Callable[[dict[str, Any], Any], dict[str, Any]]
 
@@ -27,27 +27,31 @@ def http_handler(app_factory: Callable[[], FastAPI]) -> LambdaHandler:
     def handler(event: dict[str, Any], context: Any) -> dict[str, Any]:
         from agenthub.observability import get_logger
 
+        request_id = (event.get("requestContext") or {}).get("requestId")
         logger = get_logger()
-        logger.set_correlation_id((event.get("requestContext") or {}).get("requestId"))
+        logger.set_correlation_id(request_id)
         if context is not None:
             logger.append_keys(function_request_id=getattr(context, "aws_request_id", None))
+        body = event.get("body") or ""
+        # Checked on the event itself: a body without a Content-Length header is caught too.
+        if len(body) > MAX_BODY_BYTES * (4 / 3 if event.get("isBase64Encoded") else 1):
+            return _too_large(str(request_id or ""))
         result: dict[str, Any] = adapter()(event, context)
         return result
 
     return handler
 
 
-def not_implemented_app(name: str) -> FastAPI:
-    """Placeholder for a function whose issue has not landed: every route answers 501."""
-    app = create_app(title=f"AgentHub {name}", description=f"{name} (not implemented yet)")
-
-    @app.api_route("/{path:path}", methods=["GET", "POST", "PUT", "PATCH", "DELETE"])
-    async def _not_implemented(request: Request, path: str) -> Any:
-        return error_response(
-            request,
-            501,
-            "not_implemented",
-            f"the {name} function is not implemented yet",
-        )
-
-    return app
+def _too_large(request_id: str) -> dict[str, Any]:
+    error = {
+        "code": "payload_too_large",
+        "message": f"request body over {MAX_BODY_BYTES} bytes",
+        "request_id": request_id,
+    }
+    return {
+        "statusCode": 413,
+        "headers": {"content-type": "application/json", "x-request-id": request_id},
+        "multiValueHeaders": {},
+        "body": json.dumps({"error": error}),
+        "isBase64Encoded": False,
+    }
