@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import json
 import os
 import re
 import shlex
@@ -34,6 +33,24 @@ _OUTSIDE = (
     "OPENROUTER_API_KEY",
     "AGENTHUB_BEDROCK_MODEL",
 )
+
+
+def _dev_token(state_dir: Path, *, role: str) -> str:
+    """A development token from the stack's own key pair, as `agenthub token` prints it."""
+    from agenthub.auth.devkeys import ensure_dev_key_pair, mint_token
+    from agenthub.settings import AuthSettings
+
+    keys = ensure_dev_key_pair(state_dir)
+    auth = AuthSettings()
+    return mint_token(
+        private_key_pem=keys.private_pem,
+        kid=keys.kid,
+        tenant_id="acme",
+        user_id="root",
+        roles=(role,),
+        issuer=auth.issuer,
+        audience=auth.audience,
+    )
 
 
 def _free_port() -> int:
@@ -215,7 +232,21 @@ def test_dev_serves_the_demo_consumes_the_queue_stops_cleanly_and_restarts(
     assert (answer.json()["agent"], answer.json()["format"]) == ("debt", "card")
     session_id = answer.json()["session_id"]
 
-    # WHEN a reload message is queued THEN the poller hands it to config_reload and deletes it
+    # WHEN an admin turns the Shipment agent off through the local gateway
+    admin = {"Authorization": f"Bearer {_dev_token(state_dir, role='platform_admin')}"}
+    permissions_url = f"http://127.0.0.1:{ports['port']}/api/admin/tenants/acme/permissions"
+    current = httpx.get(permissions_url, headers=admin, timeout=30)
+    assert current.status_code == 200, current.text
+    changed = httpx.patch(
+        permissions_url,
+        headers={**admin, "If-Match": f'"{current.json()["version"]}"'},
+        json={"agents": {"shipment": False}},
+        timeout=30,
+    )
+    assert changed.status_code == 200, changed.text
+    assert changed.json()["reload"] == "queued"
+    # THEN the reload message goes through the local queue to config_reload
+    dev.wait_for(r"reload queue: 1 message\(s\) to ConfigReloadFunction: 1 done", 20)
     sqs = boto3.client(
         "sqs",
         endpoint_url=f"http://127.0.0.1:{ports['aws']}",
@@ -224,10 +255,6 @@ def test_dev_serves_the_demo_consumes_the_queue_stops_cleanly_and_restarts(
         aws_secret_access_key="testing",
     )
     queue_url = sqs.get_queue_url(QueueName="agenthub-config-reload")["QueueUrl"]
-    sqs.send_message(
-        QueueUrl=queue_url, MessageBody=json.dumps({"tenant_ids": ["acme"], "reason": "e2e"})
-    )
-    dev.wait_for(r"reload queue: 1 message\(s\) to ConfigReloadFunction: 1 done", 20)
     counts = sqs.get_queue_attributes(
         QueueUrl=queue_url,
         AttributeNames=["ApproximateNumberOfMessages", "ApproximateNumberOfMessagesNotVisible"],
@@ -237,6 +264,12 @@ def test_dev_serves_the_demo_consumes_the_queue_stops_cleanly_and_restarts(
         "ApproximateNumberOfMessagesNotVisible": "0",
     }
     sqs.close()
+    # ... and the next chat of acme no longer reaches the Shipment agent
+    shipment = httpx.post(
+        url, headers=headers, json={"message": "track shipment SHP-1001"}, timeout=60
+    )
+    assert shipment.status_code == 200, shipment.text
+    assert shipment.json()["agent"] == "supervisor"
 
     # WHEN Ctrl-C THEN it exits 0 and leaves no process behind (children nor PostgreSQL)
     children = [p.pid for p in dev.descendants()]
