@@ -139,3 +139,27 @@ def test_chat_keeps_answering_while_redis_is_down_and_the_hit_rate_recovers(
     assert [r.status for r in back] == [200, 200, 200]
     assert stats()["hits"] - hits_before == 3
     assert stats()["redis_errors"] == errors_while_down
+
+
+def test_over_the_tenants_rate_limit_is_429_with_retry_after(seeded: None, chat: Chat) -> None:
+    from agenthub.composition import get_sessionmaker
+    from agenthub.db.engine import transaction
+    from agenthub.repositories import TenantRepository
+
+    with transaction(get_sessionmaker()) as db:
+        tenants = TenantRepository(db)
+        tenants.update_settings(
+            tenant_id="acme",
+            expected_version=tenants.require("acme").version,
+            changes={"rate_limit_per_minute": 2},
+        )
+        tenants.bump_config_version(tenant_id="acme")
+
+    statuses = [chat("hello").status for _ in range(4)]
+    limited = chat("hello")
+
+    assert statuses[:2] == [200, 200]
+    assert limited.status == 429
+    assert limited.body["error"]["code"] == "rate_limited"
+    assert int(limited.headers["retry-after"]) > 0
+    assert chat("hello", tenant="globex").status == 200

@@ -66,7 +66,11 @@ def install_error_handlers(app: FastAPI) -> None:
             get_logger().error(
                 "request failed", extra={"error_code": mapped.code, "error": exc.message}
             )
-        headers = {"WWW-Authenticate": "Bearer"} if mapped.status == 401 else None
+        headers = None
+        if mapped.status == 401:
+            headers = {"WWW-Authenticate": "Bearer"}
+        elif mapped.status == 429 and isinstance(exc.details, dict):
+            headers = {"Retry-After": str(exc.details.get("retry_after_s", 60))}
         return error_response(
             request, mapped.status, mapped.code, exc.message, details=exc.details, headers=headers
         )

@@ -1,0 +1,63 @@
+"""`agenthub seed demo` loads the demo and can run again without duplicating anything."""
+
+from __future__ import annotations
+
+import pytest
+from sqlalchemy import func, select
+
+from agenthub.cli import main
+
+
+def _counts() -> dict[str, int]:
+    from agenthub.composition import get_sessionmaker
+    from agenthub.db import models
+
+    tables = {
+        "tenants": models.Tenant,
+        "agents": models.AgentConfig,
+        "tools": models.ToolConfig,
+        "agent_tools": models.AgentTool,
+        "formats": models.OutputFormat,
+        "llm_models": models.LlmModel,
+        "llm_configs": models.TenantLlmConfig,
+        "agent_permissions": models.TenantAgentPermission,
+        "tool_permissions": models.TenantToolPermission,
+    }
+    with get_sessionmaker()() as db:
+        return {
+            name: int(db.scalar(select(func.count()).select_from(model)) or 0)
+            for name, model in tables.items()
+        }
+
+
+def test_the_demo_seed_is_idempotent(app_env: None, capsys: pytest.CaptureFixture[str]) -> None:
+    assert main(["seed", "demo", "--api-url", "http://127.0.0.1:8001"]) == 0
+    first = _counts()
+    assert main(["seed", "demo", "--api-url", "http://127.0.0.1:8001"]) == 0
+
+    assert _counts() == first
+    assert first["tenants"] == 2 and first["agents"] == 2 and first["tools"] == 2
+    assert first["formats"] == 6 and first["llm_configs"] == 2
+    assert "LLM offline:offline" in capsys.readouterr().out
+
+
+def test_the_seed_uses_a_configured_provider_key_encrypted(
+    app_env: None, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from agenthub.composition import get_keyring, get_sessionmaker
+    from agenthub.repositories import TenantLlmConfigRepository
+
+    monkeypatch.setenv("OPENAI_API_KEY", "sk-demo-provider-key-123456")
+
+    assert main(["seed", "demo"]) == 0
+
+    with get_sessionmaker()() as db:
+        config = TenantLlmConfigRepository(db).get(tenant_id="acme")
+        assert config is not None
+        assert config.llm_model.provider == "openai"
+        assert config.encrypted_api_key is not None
+        assert b"sk-demo" not in config.encrypted_api_key
+        assert get_keyring().decrypt(config.encrypted_api_key).get_secret_value() == (
+            "sk-demo-provider-key-123456"
+        )
+        assert config.api_key_hint is not None and "123456" not in config.api_key_hint
