@@ -78,6 +78,41 @@ class MessageRepository:
             self.db.add_all([user_row, assistant_row])
         return user_row, assistant_row
 
+    def start_session(
+        self,
+        *,
+        tenant_id: str,
+        user_id: str,
+        session_id: uuid.UUID,
+        user: NewMessage,
+        assistant: NewMessage,
+    ) -> tuple[ChatSession, Message, Message]:
+        """A new session holding its first turn, written in one go (the chat hot path).
+
+        Nothing can race for a session that does not exist yet, so no lock and no counter read:
+        one INSERT for the session and one (batched) for both messages.
+        """
+        _expect_role(user, MessageRole.USER)
+        _expect_role(assistant, MessageRole.ASSISTANT)
+        chat_session = ChatSession(
+            id=session_id,
+            tenant_id=tenant_id,
+            user_id=user_id,
+            title=title_from(user.content),
+            message_count=2,
+        )
+        user_row = _row(tenant_id, session_id, seq=1, message=user)
+        assistant_row = _row(tenant_id, session_id, seq=2, message=assistant)
+        with guarded_write(
+            self.db,
+            what=f"session of tenant {tenant_id!r}",
+            conflict=f"session {session_id} already exists",
+        ):
+            self.db.add(chat_session)
+            self.db.flush()  # the session row first: the messages reference it
+            self.db.add_all([user_row, assistant_row])
+        return chat_session, user_row, assistant_row
+
     def list(
         self,
         *,

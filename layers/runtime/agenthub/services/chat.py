@@ -26,8 +26,6 @@ from agenthub.repositories import ChatSessionRepository, MessageRepository
 from agenthub.repositories.messages import NewMessage
 from agenthub.tools.base import TOOL_CALLS_KEY
 
-TITLE_LENGTH = 80
-
 
 class RuntimeConfigSource(Protocol):
     def get(self, tenant_id: str) -> TenantRuntimeConfig: ...
@@ -178,35 +176,36 @@ class ChatService:
         usage: UsageCollector,
     ) -> uuid.UUID:
         models = sorted({call.model_name for call in usage.calls if call.model_name})
+        user = NewMessage(role="user", content=turn.message)
+        assistant = NewMessage(
+            role="assistant",
+            content=answer["text"],
+            agent=answer["agent"],
+            format=answer["format"],
+            renderer_hint=answer["renderer_hint"],
+            data=answer.get("data"),
+            tool_calls=tool_calls,
+            input_tokens=totals.input_tokens,
+            output_tokens=totals.output_tokens,
+            cost_usd=totals.cost_usd,
+            latency_ms=latency_ms,
+            llm_model=",".join(models) or None,
+        )
         with transaction(self._sessions) as db:
-            sessions = ChatSessionRepository(db)
+            messages = MessageRepository(db)
             if turn.session_id is None:
-                sessions.create(
+                _, _, stored = messages.start_session(
                     tenant_id=turn.tenant_id,
                     user_id=turn.user_id,
-                    title=turn.message[:TITLE_LENGTH],
                     session_id=session_id,
+                    user=user,
+                    assistant=assistant,
                 )
-            _, assistant = MessageRepository(db).append_turn(
-                tenant_id=turn.tenant_id,
-                session_id=session_id,
-                user=NewMessage(role="user", content=turn.message),
-                assistant=NewMessage(
-                    role="assistant",
-                    content=answer["text"],
-                    agent=answer["agent"],
-                    format=answer["format"],
-                    renderer_hint=answer["renderer_hint"],
-                    data=answer.get("data"),
-                    tool_calls=tool_calls,
-                    input_tokens=totals.input_tokens,
-                    output_tokens=totals.output_tokens,
-                    cost_usd=totals.cost_usd,
-                    latency_ms=latency_ms,
-                    llm_model=",".join(models) or None,
-                ),
-            )
-            return assistant.id
+            else:
+                _, stored = messages.append_turn(
+                    tenant_id=turn.tenant_id, session_id=session_id, user=user, assistant=assistant
+                )
+            return stored.id
 
 
 def _prices(config: TenantRuntimeConfig) -> dict[str, tuple[Decimal, Decimal]]:
