@@ -288,3 +288,31 @@ def _set_activity(db: Session, session_id: uuid.UUID, when: datetime) -> None:
     db.execute(
         update(ChatSession).where(ChatSession.id == session_id).values(last_activity_at=when)
     )
+
+
+@pytest.mark.usefixtures("tenants")
+def test_start_session_stores_a_new_session_with_its_first_turn(repo_db: Session) -> None:
+    session_id = uuid.uuid4()
+    user, assistant = _turn(1)
+
+    chat_session, user_row, assistant_row = MessageRepository(repo_db).start_session(
+        tenant_id=TENANT_A, user_id="alice", session_id=session_id, user=user, assistant=assistant
+    )
+
+    assert (user_row.seq, assistant_row.seq) == (1, 2)
+    assert chat_session.message_count == 2 and chat_session.title
+    sessions = ChatSessionRepository(repo_db)
+    assert sessions.get(tenant_id=TENANT_A, user_id="alice", session_id=session_id) is not None
+    assert sessions.get(tenant_id=TENANT_B, user_id="alice", session_id=session_id) is None
+    messages = MessageRepository(repo_db).list(tenant_id=TENANT_A, session_id=session_id, limit=10)
+    assert [m.role for m in messages] == [MessageRole.USER, MessageRole.ASSISTANT]
+    # The next turn continues the numbering.
+    MessageRepository(repo_db).append_turn(
+        tenant_id=TENANT_A, session_id=session_id, user=user, assistant=assistant
+    )
+    assert [
+        m.seq
+        for m in MessageRepository(repo_db).list(
+            tenant_id=TENANT_A, session_id=session_id, limit=10
+        )
+    ] == [1, 2, 3, 4]
