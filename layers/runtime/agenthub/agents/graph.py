@@ -26,7 +26,7 @@ from langgraph.checkpoint.base import BaseCheckpointSaver
 from langgraph.graph import END, START, MessagesState, StateGraph
 from langgraph.graph.message import add_messages
 from langgraph.graph.state import CompiledStateGraph
-from langgraph.prebuilt import InjectedState, ToolNode
+from langgraph.prebuilt import InjectedState
 from langgraph.types import Command, Send
 
 from agenthub.agents.memory import transcript, window
@@ -92,10 +92,11 @@ def _build_supervisor(
 ) -> CompiledStateGraph[Any, Any, Any, Any]:
     agents = {handoff_tool_name(a.name): a for a in tenant.agents}
     tools = [_handoff_tool(a) for a in tenant.agents]
+    tools_by_name = {tool.name: tool for tool in tools}
     bound = model.bind_tools(tools) if tools else model
     system = SystemMessage(supervisor_prompt(tenant_name=tenant.tenant_name, agents=tenant.agents))
 
-    def decide(state: SupervisorState, config: RunnableConfig) -> dict[str, Any]:
+    def decide(state: SupervisorState, config: RunnableConfig) -> dict[str, Any] | Command[Any]:
         history = window(state["messages"], max_tokens=tenant.memory_max_tokens)
         reply = bound.invoke([system, *history], config)
         assert isinstance(reply, AIMessage)
@@ -118,19 +119,23 @@ def _build_supervisor(
                 "intents": [a.name for a in intents],
             }
             return {"messages": [answer], "routing": routing}
-        return {"messages": [reply.model_copy(update={"tool_calls": handoffs})]}
-
-    def after_decide(state: SupervisorState) -> str:
-        last = state["messages"][-1]
-        return "handoff" if isinstance(last, AIMessage) and last.tool_calls else END
+        # Run the handoff tools here, in the model's step: each returns
+        # Command(graph=PARENT, goto=[Send("agent", ...)]); together they are one command to the
+        # turn graph (a step of its own, as a ToolNode would take, costs more than the tools).
+        asked = reply.model_copy(update={"tool_calls": handoffs})
+        seen = {**state, "messages": [*state["messages"], asked]}
+        sends: list[Send] = []
+        for call in handoffs:
+            command = tools_by_name[call["name"]].invoke(
+                {**call, "type": "tool_call", "args": {**call["args"], "state": seen}}, config
+            )
+            sends.extend(command.goto)
+        return Command(graph=Command.PARENT, goto=sends)
 
     graph = StateGraph(SupervisorState)
     graph.add_node("decide", decide)
-    graph.add_node("handoff", ToolNode(tools, handle_tool_errors=True))
     graph.add_edge(START, "decide")
-    graph.add_conditional_edges("decide", after_decide, ["handoff", END])
-    # Only reached when a handoff failed (e.g. a hallucinated tool): let the model try again.
-    graph.add_edge("handoff", "decide")
+    graph.add_edge("decide", END)
     return graph.compile(checkpointer=False, name=SUPERVISOR)
 
 
