@@ -1,6 +1,8 @@
 # Targets a newcomer can guess: run, test, lint, bench. Each creates the environment first.
 SHELL := /bin/bash
 UV ?= $(shell command -v uv 2>/dev/null || echo .tools/bin/uv)
+# uv's own bin dir first: scripts the targets run (e.g. .ci/sam-check) find uv and uvx there.
+export PATH := $(abspath $(dir $(UV))):$(PATH)
 
 .PHONY: env run test test-unit test-integration lint format bench requirements sam-check clean
 
