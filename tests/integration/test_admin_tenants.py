@@ -258,6 +258,24 @@ def test_a_key_is_not_carried_over_to_another_provider(
     assert result.body["has_api_key"] is False
 
 
+def test_a_new_endpoint_without_a_new_key_drops_the_stored_key(
+    reload_queue: ReloadQueue, admin: Admin
+) -> None:
+    """Else a tenant admin could point the stored key at a server they run."""
+    admin("PUT", "/api/admin/tenants/acme/llm-config", {**OPENAI, "api_key": API_KEY})
+
+    moved = admin(
+        "PUT",
+        "/api/admin/tenants/acme/llm-config",
+        {**OPENAI, "base_url": "https://127.0.0.1/v1"},
+        roles=TENANT_ADMIN,
+    )
+
+    assert moved.status == 200, moved.body
+    assert moved.body["has_api_key"] is False
+    assert _stored_llm_config("acme").encrypted_api_key is None
+
+
 def test_the_model_can_be_chosen_by_id(reload_queue: ReloadQueue, admin: Admin) -> None:
     models = admin("GET", "/api/admin/llm-models", roles=TENANT_ADMIN).body["items"]
     gpt41 = next(m for m in models if m["model_name"] == "gpt-4.1-mini")

@@ -145,14 +145,18 @@ def test_delete_is_soft(reload_queue: ReloadQueue, admin: Admin) -> None:
     assert [r.action for r in audit_rows()] == ["tool.delete"]
 
 
-def test_static_header_secrets_stay_out_of_the_audit_trail(
+def test_a_credential_in_a_static_header_is_refused_and_never_stored(
     reload_queue: ReloadQueue, admin: Admin
 ) -> None:
+    """Tool configs are readable by every admin: credentials belong in a tenant secret."""
     config = {**NEW_TOOL["config"], "headers": {"X-Api-Key": "static-credential-123"}}
 
     created = admin("POST", "/api/admin/tools", {**NEW_TOOL, "config": config})
 
-    assert created.status == 201, created.body
+    assert created.status == 422, created.body
+    assert "config.headers" in created.body["error"]["message"]
+    assert "static-credential-123" not in str(created.body)
+    assert count(ToolConfig, ToolConfig.name == NEW_TOOL["name"]) == 0
     assert "static-credential-123" not in all_audit_text()
 
 

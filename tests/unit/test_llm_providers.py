@@ -161,6 +161,26 @@ def test_openai_without_a_stored_key_uses_the_platform_key_from_the_environment(
     assert model.openai_api_key.get_secret_value() == "sk-from-environment"
 
 
+@pytest.mark.parametrize(
+    ("environment", "base_url"),
+    [("prod", None), ("local", "https://llm.tenant-chose-this.example/v1")],
+    ids=["deployed", "tenant-endpoint"],
+)
+def test_the_platform_key_never_goes_to_a_deployment_or_a_tenant_endpoint(
+    monkeypatch: pytest.MonkeyPatch, environment: str, base_url: str | None
+) -> None:
+    from agenthub.settings import Settings
+
+    monkeypatch.setenv("OPENAI_API_KEY", "sk-from-environment")
+    monkeypatch.setattr(
+        "agenthub.settings.get_settings",
+        lambda: Settings.model_construct(env=environment),
+    )
+
+    with pytest.raises(ConfigurationError, match="needs an API key"):
+        build(spec("openai", encrypted_api_key=None, base_url=base_url))
+
+
 def test_unknown_provider_is_a_configuration_error() -> None:
     with pytest.raises(ConfigurationError, match="unknown LLM provider 'cohere'"):
         build(spec("cohere"))

@@ -542,3 +542,24 @@ def test_an_unbuildable_tool_is_left_out_instead_of_failing_the_agent() -> None:
     tools = build_available_tools([not_yet, good, good])
 
     assert [t.name for t in tools] == ["lookup"]
+
+
+@pytest.mark.parametrize(
+    "config",
+    [
+        {"url": "https://erp.example.com/x", "headers": {"X-Api-Key": "s3cr3t"}},
+        {"url": "https://erp.example.com/x", "headers": {"X-Auth-Token": "s3cr3t"}},
+        {"url": "https://erp.example.com/x?api_key=s3cr3t"},
+        {"url": "https://erp.example.com/x?token=s3cr3t&x=1"},
+    ],
+    ids=["api-key-header", "token-header", "api_key-query", "token-query"],
+)
+def test_credentials_in_a_tool_config_are_refused(config: dict[str, Any]) -> None:
+    """Tool configs are shown to every admin: credentials go in an encrypted tenant secret."""
+    from agenthub.errors import ValidationFailedError
+    from agenthub.tools.validation import validate_tool_config
+
+    with pytest.raises(ValidationFailedError) as error:
+        validate_tool_config("HTTP_GET", config, resolver=lambda host, port: ["93.184.216.34"])
+
+    assert "credential" in str(error.value.details)

@@ -82,7 +82,13 @@ def _build(spec: LlmSpec, *, decrypt: Decrypt, timeout_s: float, max_retries: in
 def _api_key(spec: LlmSpec, decrypt: Decrypt, *, env: str | None = None) -> SecretStr | None:
     if spec.encrypted_api_key:
         return decrypt(spec.encrypted_api_key)
-    fallback = os.environ.get(env) if env else None
+    # The environment's key is a local-demo convenience only: never in a deployment (it is the
+    # platform's key, not the tenant's), and never towards an endpoint a tenant chose.
+    from agenthub.settings import get_settings
+
+    if env is None or spec.base_url or not get_settings().is_local:
+        return None
+    fallback = os.environ.get(env)
     return SecretStr(fallback) if fallback else None
 
 

@@ -21,7 +21,7 @@ import time
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from typing import Any, Literal
-from urllib.parse import quote, urlsplit
+from urllib.parse import parse_qsl, quote, urlsplit
 
 import httpx
 from langchain_core.tools import BaseTool
@@ -51,6 +51,10 @@ MAX_DETAIL_CHARS = 2_000
 _PLACEHOLDER = re.compile(r"\{([^{}]*)\}")
 _HEADER_NAME = re.compile(r"^[!#$%&'*+.^_`|~0-9A-Za-z-]{1,100}$")
 # Credentials belong in auth_mode, framing headers to httpx.
+# Names that carry credentials, which belong in an encrypted tenant secret, not in the config.
+_CREDENTIAL_NAME = re.compile(
+    r"(api[-_]?key|token|secret|password|passwd|credential|signature|^key$|auth)", re.IGNORECASE
+)
 _RESERVED_HEADERS = frozenset(
     {
         "authorization",
@@ -89,6 +93,12 @@ class HttpToolConfig(BaseModel):
             raise ValueError("placeholders are only allowed in the path (use `query` for query)")
         if parts.fragment:
             raise ValueError("a fragment is not allowed")
+        for param, _ in parse_qsl(parts.query, keep_blank_values=True):
+            if _CREDENTIAL_NAME.search(param):
+                raise ValueError(
+                    f"the query parameter {param!r} looks like a credential: use auth_mode "
+                    "tenant_secret instead"
+                )
         leftover = _PLACEHOLDER.sub("", parts.path)
         if "{" in leftover or "}" in leftover:
             raise ValueError("unbalanced braces in the path")
@@ -109,6 +119,12 @@ class HttpToolConfig(BaseModel):
                 raise ValueError(f"{name!r} is not a valid header name")
             if name.lower() in _RESERVED_HEADERS:
                 raise ValueError(f"the {name} header cannot be set here (credentials: auth_mode)")
+            if _CREDENTIAL_NAME.search(name):
+                # Tool configs are readable by every admin: a credential here would leak to them.
+                raise ValueError(
+                    f"the {name} header looks like a credential: use auth_mode tenant_secret "
+                    "with secret_header instead"
+                )
             if any(c in value for c in "\r\n\0"):
                 raise ValueError(f"the {name} header value has a line break")
         return headers

@@ -176,10 +176,15 @@ class TenantAdmin:
             before = llm_config_snapshot(current) if current is not None else None
             key, key_hint = encrypted, hint
             extra: dict[str, Any] = {}
+            same_endpoint = current is not None and (
+                current.llm_model.provider == model.provider and current.base_url == config.base_url
+            )
             if current is not None and current.llm_model.provider == model.provider:
                 extra = dict(current.extra)
-            elif key is UNSET:
-                key, key_hint = None, None  # a key belongs to its provider: never carry it over
+            if key is UNSET and not same_endpoint:
+                # A key belongs to its provider and endpoint: never carry it to another one
+                # (a new base_url with the old key would hand the key to whoever runs that URL).
+                key, key_hint = None, None
             stored = repository.upsert(
                 tenant_id=tenant_id,
                 llm_model_id=model.id,
@@ -205,6 +210,8 @@ class TenantAdmin:
         return self._runner.run(work, reason="tenant LLM config changed")
 
     def _check_base_url(self, base_url: str) -> None:
+        if not base_url.startswith("https://") and not get_settings().is_local:
+            raise invalid("base_url", "an LLM endpoint must use https")
         try:
             check_url(base_url, allow=get_settings().tools.ssrf_allow, resolver=self._resolver)
         except SsrfBlockedError as exc:
