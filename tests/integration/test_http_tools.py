@@ -67,6 +67,14 @@ class BusinessApi(BaseHTTPRequestHandler):
             self.send_json(200, DEBT)
         elif route == "echo":
             self.send_json(200, self.received[-1])
+        elif route == "login":
+            content = b'{"ok": true}'
+            self.send_response(200)
+            self.send_header("Content-Type", "application/json")
+            self.send_header("Set-Cookie", "session=for-the-first-caller; Path=/")
+            self.send_header("Content-Length", str(len(content)))
+            self.end_headers()
+            self.wfile.write(content)
         elif route == "big":
             self.send_json(200, {"blob": "x" * 5000})
         elif route == "big-undeclared":
@@ -402,3 +410,14 @@ def test_no_error_result_leaks_the_jwt(server: Server) -> None:
     tool = http_tool(f"{server.base}/missing/{{mst}}", auth_mode="user_jwt")
     message = invoke(tool, {"mst": "0123456789"})
     assert JWT not in message.content
+
+
+def test_a_cookie_one_caller_got_never_goes_out_with_another_callers_request(
+    server: Server,
+) -> None:
+    """The HTTP client is shared by every tenant and user of a warm container."""
+    invoke(http_tool(f"{server.base}/login/{{mst}}"), {"mst": "0123456789"})
+
+    invoke(http_tool(f"{server.base}/echo/{{mst}}"), {"mst": "0123456789"})
+
+    assert "cookie" not in server.received[-1]["headers"]

@@ -14,6 +14,7 @@ from __future__ import annotations
 import threading
 import time
 from collections.abc import Iterable, Sequence
+from http.cookiejar import CookieJar, DefaultCookiePolicy
 
 import httpcore
 import httpx
@@ -93,13 +94,16 @@ def guarded_http_client(
 ) -> httpx.Client:
     """A client for HTTP tools: SSRF-guarded connections, no env proxies, no auto redirects.
 
-    Each call passes its own timeout; redirects are followed by the tool, hop by hop.
+    Each call passes its own timeout; redirects are followed by the tool, hop by hop. The client
+    is shared by every tenant and user, so it keeps no cookies: a session cookie one caller got
+    must never ride along on another caller's request.
     """
     return httpx.Client(
         transport=GuardedTransport(policy=SsrfPolicy.from_allow(allow), resolver=resolver),
         trust_env=False,
         follow_redirects=False,
         timeout=httpx.Timeout(10.0),
+        cookies=CookieJar(policy=DefaultCookiePolicy(allowed_domains=[])),
     )
 
 
