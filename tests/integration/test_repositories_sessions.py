@@ -118,7 +118,17 @@ def test_newest_activity_comes_first(repo_factory: sessionmaker[Session]) -> Non
 
 
 @pytest.mark.usefixtures("tenants")
-@pytest.mark.parametrize("cursor", ["garbage", "e30", "eyJhIjoxLCJpIjoyfQ", "!!"])
+@pytest.mark.parametrize(
+    "cursor",
+    [
+        "garbage",
+        "e30",
+        "eyJhIjoxLCJpIjoyfQ",
+        "!!",
+        "eyJhIjogIjIwMjQtMDEtMDFUMDA6MDA6MDArMDA6MDAiLCAiaSI6IDV9",  # id is a number
+        "WyJ4Il0",  # a list, not an object
+    ],
+)
 def test_a_tampered_cursor_is_a_bad_request(repo_db: Session, cursor: str) -> None:
     with pytest.raises(BadRequestError, match="cursor"):
         ChatSessionRepository(repo_db).list(tenant_id=TENANT_A, user_id=ALICE, cursor=cursor)

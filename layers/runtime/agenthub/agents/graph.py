@@ -72,10 +72,11 @@ def _handoff_tool(agent: AgentSpec) -> BaseTool:
     def handoff(
         state: Annotated[dict[str, Any], InjectedState],
         tool_call_id: Annotated[str, InjectedToolCallId],
-        reason: Annotated[str, "Why this agent fits the user's request"] = "",
+        reason: Annotated[str | None, "Why this agent fits the user's request"] = None,
     ) -> Command[Any]:
         conversation = transcript(state.get("messages", []))
-        payload = {"agent": agent.name, "reason": reason, "messages": conversation}
+        # Models often send null for an optional argument: that is no reason, not an error.
+        payload = {"agent": agent.name, "reason": str(reason or ""), "messages": conversation}
         return Command(graph=Command.PARENT, goto=[Send(AGENT_NODE, payload)])
 
     return StructuredTool.from_function(

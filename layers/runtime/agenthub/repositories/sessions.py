@@ -142,7 +142,8 @@ def decode_cursor(cursor: str) -> tuple[datetime, uuid.UUID]:
         position = json.loads(raw)
         activity = datetime.fromisoformat(position["a"])
         session_id = uuid.UUID(position["i"])
-    except (binascii.Error, ValueError, TypeError, KeyError):
+    except (binascii.Error, ValueError, TypeError, KeyError, AttributeError):
+        # AttributeError: a forged cursor whose fields are numbers or lists, not strings.
         raise BadRequestError("the pagination cursor is not valid") from None
     if activity.tzinfo is None:
         raise BadRequestError("the pagination cursor is not valid")
