@@ -69,3 +69,23 @@ def test_the_filter_scrubs_records_of_library_loggers() -> None:
 
     assert "pw" not in record.getMessage()
     assert record.__dict__["authorization"] == REDACTED
+
+
+def test_exception_text_is_redacted_too() -> None:
+    logger = get_logger()
+    handler = logger.handlers[0]
+    assert isinstance(handler, logging.StreamHandler)
+    stream = io.StringIO()
+    previous = handler.setStream(stream)
+    try:
+        try:
+            raise RuntimeError(f"upstream refused Bearer {JWT} at postgresql://app:hunter2@db/x")
+        except RuntimeError:
+            logger.exception("tool failed")
+    finally:
+        handler.setStream(previous)
+
+    line = stream.getvalue().strip().splitlines()[-1]
+    record = json.loads(line)
+    assert "RuntimeError" in record["exception"]
+    assert JWT not in line and "hunter2" not in line

@@ -106,7 +106,10 @@ def get_redis() -> redis.Redis[bytes]:
 def get_checkpointer() -> PostgresSaver:
     from agenthub.db.checkpoints import build_saver
 
-    return build_saver(database_url(), max_size=get_settings().database.pool_size)
+    db = get_settings().database
+    return build_saver(
+        database_url(), max_size=db.pool_size, statement_timeout_ms=db.statement_timeout_ms
+    )
 
 
 @cache

@@ -77,10 +77,10 @@ def service_name() -> str:
 def get_logger() -> Logger:
     """The process logger; the root logger shares its JSON formatter (no plain-text logs)."""
     from aws_lambda_powertools import Logger
-    from aws_lambda_powertools.logging.formatter import LambdaPowertoolsFormatter
 
     level = os.environ.get("AGENTHUB_LOG_LEVEL", os.environ.get("POWERTOOLS_LOG_LEVEL", "INFO"))
-    logger = Logger(service=service_name(), level=level)
+    formatter = _redacting_formatter()
+    logger = Logger(service=service_name(), level=level, logger_formatter=formatter)
     # Our records are written by the Powertools handler; passing them on to the root handler
     # too would print every line twice (stdout and stderr, two CloudWatch lines).
     logging.getLogger(service_name()).propagate = False
@@ -90,7 +90,6 @@ def get_logger() -> Logger:
         handler.addFilter(redacting)
     # Library loggers (uvicorn, alembic, httpx, langchain) go through the same JSON formatter.
     root = logging.getLogger()
-    formatter = LambdaPowertoolsFormatter(service=service_name())
     for handler in root.handlers:
         handler.setFormatter(formatter)
         handler.addFilter(redacting)
@@ -101,6 +100,19 @@ def get_logger() -> Logger:
         root.addHandler(handler)
     root.setLevel(logging.WARNING)
     return logger
+
+
+def _redacting_formatter() -> Any:
+    """Powertools' JSON formatter, with exception text redacted too (driver errors, for one,
+    quote what they were sending)."""
+    from aws_lambda_powertools.logging.formatter import LambdaPowertoolsFormatter
+
+    class RedactingFormatter(LambdaPowertoolsFormatter):
+        def formatException(self, ei: Any) -> str:
+            return redact_text(super().formatException(ei))
+
+    # The traceback is in "exception" already; the structured copy would carry the raw text.
+    return RedactingFormatter(service=service_name(), serialize_stacktrace=False)
 
 
 @cache

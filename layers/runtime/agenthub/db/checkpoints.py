@@ -18,7 +18,7 @@ if TYPE_CHECKING:
 CHECKPOINT_TABLES = ("checkpoint_writes", "checkpoint_blobs", "checkpoints")
 
 
-def build_saver(url: str, *, max_size: int) -> PostgresSaver:
+def build_saver(url: str, *, max_size: int, statement_timeout_ms: int = 15_000) -> PostgresSaver:
     from langgraph.checkpoint.postgres import PostgresSaver
     from psycopg.rows import dict_row
     from psycopg_pool import ConnectionPool
@@ -30,7 +30,17 @@ def build_saver(url: str, *, max_size: int) -> PostgresSaver:
         min_size=1,
         max_size=max_size,
         # What the saver expects of its connections (see PostgresSaver.from_conn_string).
-        kwargs={"autocommit": True, "prepare_threshold": 0, "row_factory": dict_row},
+        kwargs={
+            "autocommit": True,
+            "prepare_threshold": 0,
+            "row_factory": dict_row,
+            "options": f"-c statement_timeout={statement_timeout_ms}",
+            "connect_timeout": 5,
+        },
+        # A warm container's idle connection may have been closed (proxy idle timeout,
+        # failover): check it before handing it out, as the SQLAlchemy pool's pre-ping does.
+        check=ConnectionPool.check_connection,
+        timeout=5,
         open=True,
         name="checkpointer",
     )

@@ -39,6 +39,8 @@ def build_engine(
         pool_timeout=pool_timeout_s,
         pool_pre_ping=True,
         pool_recycle=300,
+        # Error messages must not carry bound values (message text, tool data) into the logs.
+        hide_parameters=True,
         connect_args={
             "options": f"-c statement_timeout={statement_timeout_ms}",
             "connect_timeout": 5,
