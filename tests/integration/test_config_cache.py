@@ -223,3 +223,34 @@ def test_hit_and_miss_counters_reach_redis_with_the_next_request(
     )
     assert rate["hits"] == 3 and rate["misses"] == 1
     assert rate["hit_rate"] == 0.75
+
+
+def test_an_expired_version_key_is_published_again(
+    source: CachedConfigSource, counting_redis: CountingRedis
+) -> None:
+    source.get("acme")
+    counting_redis.delete(version_key("acme"))  # as when its TTL ran out
+
+    source.get("acme")
+
+    assert counting_redis.get(version_key("acme")) is not None
+    before = CountingRedis.round_trips
+    source.get("acme")
+    assert CountingRedis.round_trips - before == 1  # back to one round trip
+
+
+def test_an_unreadable_cached_config_is_a_miss_not_an_error(
+    source: CachedConfigSource, counting_redis: CountingRedis
+) -> None:
+    from agenthub.composition import get_sessionmaker
+
+    config = source.get("acme")
+    counting_redis.set(runtime_key("acme", config.config_version), '{"from": "an older release"}')
+    cold = CachedConfigSource(
+        sessions=get_sessionmaker(),
+        redis=RedisConfigCache(lambda: counting_redis, ttl_s=3600, backoff_s=5.0),
+        ttl_s=3600,
+    )
+
+    assert cold.get("acme").tenant_id == "acme"
+    assert cold.database_loads == 1

@@ -119,6 +119,13 @@ class RedisConfigCache:
 
         self._run("put_runtime", operation)
 
+    def publish_version(self, tenant_id: str, version: int) -> None:
+        """Set the tenant's version unless one is there (a reload's newer one must win)."""
+        self._run(
+            "publish_version",
+            lambda c: c.set(version_key(tenant_id), version, ex=self.ttl_s, nx=True),
+        )
+
     def try_rebuild_lock(self, tenant_id: str, *, hold_s: float) -> bool:
         return bool(
             self._run(

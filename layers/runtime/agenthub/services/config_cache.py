@@ -16,11 +16,13 @@ from collections import OrderedDict, defaultdict
 from collections.abc import Callable
 from dataclasses import dataclass
 
+from pydantic import ValidationError
 from sqlalchemy.orm import Session, sessionmaker
 
 from agenthub.cache.redis_cache import FrontRead, RedisConfigCache, RedisUnavailableError
 from agenthub.domain import TenantRuntimeConfig
 from agenthub.errors import NotFoundError, RateLimitedError
+from agenthub.observability import get_logger
 from agenthub.repositories import TenantRepository
 from agenthub.services.runtime_config import load_runtime_config
 
@@ -75,6 +77,10 @@ class CachedConfigSource:
         version = front.version if front is not None else None
         if version is None:
             version = self._database_version(tenant_id)
+            if front is not None:
+                # The version key expired (or was never set): publish it again, or every
+                # request would read it from PostgreSQL until some container rebuilds.
+                self._publish_version(tenant_id, version)
         config = self._from_l1(tenant_id, version)
         if config is None and front is not None:
             config = self._from_redis(tenant_id, version)
@@ -148,7 +154,14 @@ class CachedConfigSource:
             return None
         if payload is None:
             return None
-        config = TenantRuntimeConfig.model_validate_json(payload)
+        try:
+            config = TenantRuntimeConfig.model_validate_json(payload)
+        except ValidationError:
+            # Written by another release (the shape changed): a miss, rebuilt and overwritten.
+            get_logger().warning(
+                "unreadable cached config; rebuilding", extra={"tenant_id": tenant_id}
+            )
+            return None
         self._remember(config)
         return config
 
@@ -168,6 +181,12 @@ class CachedConfigSource:
             finally:
                 if redis_up:
                     self._release_lock(tenant_id)
+
+    def _publish_version(self, tenant_id: str, version: int) -> None:
+        try:
+            self._redis.publish_version(tenant_id, version)
+        except RedisUnavailableError:
+            self._count(tenant_id, "redis_errors")
 
     def _acquire_lock(self, tenant_id: str) -> bool:
         try:
