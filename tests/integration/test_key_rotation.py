@@ -18,6 +18,7 @@ from agenthub.repositories import (
     TenantLlmConfigRepository,
     TenantRepository,
 )
+from tests.integration.admin_support import ReloadQueue
 from tests.integration.repo_builders import (
     TENANT_A,
     TENANT_B,
@@ -26,7 +27,7 @@ from tests.integration.repo_builders import (
     make_tool,
 )
 
-pytest_plugins = ["tests.integration.repo_fixtures"]
+pytest_plugins = ["tests.integration.repo_fixtures", "tests.integration.reload_queue_fixtures"]
 
 OLD_KEY = generate_key()
 NEW_KEY = generate_key()
@@ -142,6 +143,58 @@ def test_a_value_no_key_can_decrypt_stops_the_rotation_and_changes_nothing(
     assert "tenant_llm_configs.encrypted_api_key of 'tenant-b'" in err
     assert "was the key rotated out" in err
     assert _stored_tokens(repo_factory) == before
+
+
+@pytest.mark.usefixtures("cli_env")
+def test_rotate_tells_running_containers_to_reload_the_tenants_it_changed(
+    repo_factory: sessionmaker[Session],
+    sqs_reload_queue: ReloadQueue,
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    """Containers compare their cached config with the version in Redis, not in PostgreSQL."""
+    # GIVEN secrets of tenants A and B under the old key (tenant-c has none) and a reload queue
+    _store_secrets(repo_factory, KeyRing([OLD_KEY]))
+
+    # WHEN the rotation runs
+    assert main(["keys", "rotate"]) == 0
+
+    # THEN one reload message names the tenants whose secrets changed, and the CLI says so
+    [message] = sqs_reload_queue.messages()
+    assert message.tenant_ids == (TENANT_A, TENANT_B)
+    assert "keys rotate" in message.reason
+    assert "reload queued" in capsys.readouterr().out
+
+
+@pytest.mark.usefixtures("cli_env")
+def test_rotate_reports_a_reload_it_could_not_queue_as_pending(
+    repo_factory: sessionmaker[Session], capsys: pytest.CaptureFixture[str]
+) -> None:
+    # GIVEN no reload queue is configured
+    _store_secrets(repo_factory, KeyRing([OLD_KEY]))
+
+    # WHEN the rotation runs
+    exit_code = main(["keys", "rotate"])
+
+    # THEN the rotation stands and the operator learns the reload is pending, and why
+    assert exit_code == 0
+    assert "reload pending: the reload queue is not configured" in capsys.readouterr().out
+    for token in _stored_tokens(repo_factory):
+        KeyRing([NEW_KEY]).decrypt(token)  # raises unless re-encrypted under the new key
+
+
+@pytest.mark.usefixtures("cli_env")
+def test_rotate_with_nothing_to_re_encrypt_sends_no_reload(
+    repo_factory: sessionmaker[Session],
+    sqs_reload_queue: ReloadQueue,
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    with transaction(repo_factory) as db:
+        make_tenants(db, TENANT_A)
+
+    assert main(["keys", "rotate"]) == 0
+
+    assert sqs_reload_queue.messages() == []
+    assert "reload not needed" in capsys.readouterr().out
 
 
 def test_generate_prints_a_new_valid_key(capsys: pytest.CaptureFixture[str]) -> None:

@@ -6,6 +6,9 @@ import pytest
 from sqlalchemy import func, select
 
 from agenthub.cli import main
+from tests.integration.admin_support import ReloadQueue
+
+pytest_plugins = ["tests.integration.reload_queue_fixtures"]
 
 
 def _counts() -> dict[str, int]:
@@ -61,3 +64,24 @@ def test_the_seed_uses_a_configured_provider_key_encrypted(
             "sk-demo-provider-key-123456"
         )
         assert config.api_key_hint is not None and "123456" not in config.api_key_hint
+
+
+def test_the_seed_tells_running_containers_to_reload_the_demo_tenants(
+    app_env: None, sqs_reload_queue: ReloadQueue, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """Containers compare their cached config with the version in Redis, not in PostgreSQL."""
+    assert main(["seed", "demo"]) == 0
+
+    [message] = sqs_reload_queue.messages()
+    assert message.tenant_ids == ("acme", "globex")
+    assert "seed demo" in message.reason
+    assert "reload queued" in capsys.readouterr().out
+
+
+def test_the_seed_reports_a_reload_it_could_not_queue_as_pending(
+    app_env: None, capsys: pytest.CaptureFixture[str]
+) -> None:
+    # GIVEN no reload queue is configured
+    assert main(["seed", "demo"]) == 0
+
+    assert "reload pending: the reload queue is not configured" in capsys.readouterr().out

@@ -18,8 +18,9 @@ def register(subparsers: Any) -> None:
         help="re-encrypt every stored secret under the first configured key",
         description=(
             "Re-encrypts every stored secret under the first key of AGENTHUB_CRYPTO__FERNET_KEYS "
-            "(comma separated, newest first), in one transaction. Keep the old key configured "
-            "until this has run and cached configs have expired."
+            "(comma separated, newest first), in one transaction, then publishes a config "
+            "reload for the tenants it changed. Keep the old key configured until that reload "
+            "has been processed or cached configs have expired (1 hour)."
         ),
     )
     rotate.set_defaults(handler=_rotate)
@@ -34,6 +35,7 @@ def _generate(args: argparse.Namespace) -> int:
 
 def _rotate(args: argparse.Namespace) -> int:
     from agenthub import composition
+    from agenthub.cli._reload import announce_reload
     from agenthub.db.engine import transaction
     from agenthub.services.keys import rotate_all
 
@@ -43,4 +45,5 @@ def _rotate(args: argparse.Namespace) -> int:
     print(f"re-encrypted {report.total} stored secrets under key {report.primary_fingerprint}")
     for column, count in report.counts.items():
         print(f"  {column}: {count}")
+    announce_reload(tenant_ids=report.tenant_ids, reason="secrets re-encrypted (keys rotate)")
     return 0

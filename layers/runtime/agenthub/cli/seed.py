@@ -15,6 +15,7 @@ def register(subparsers: Any) -> None:
 
 
 def _demo(args: argparse.Namespace) -> int:
+    from agenthub.cli._reload import announce_reload
     from agenthub.composition import get_keyring, get_sessionmaker
     from agenthub.db.engine import transaction
     from agenthub.services.seed import seed_demo
@@ -25,4 +26,5 @@ def _demo(args: argparse.Namespace) -> int:
         f"demo seed loaded: {report.tenants} tenants, {report.agents} agents, "
         f"{report.tools} tools, LLM {report.llm}"
     )
+    announce_reload(tenant_ids=report.tenant_ids, reason="demo seed loaded (seed demo)")
     return 0

@@ -1,7 +1,8 @@
 """Key rotation: re-encrypt every stored secret under the first (newest) Fernet key.
 
 Procedure: put the new key first (`AGENTHUB_CRYPTO__FERNET_KEYS=new,old`), deploy, run
-`agenthub keys rotate`, then drop the old key once cached configs have expired (1 hour).
+`agenthub keys rotate` (it publishes a reload for the tenants it changed), then drop the old key
+once that reload has been processed, or once cached configs have expired (1 hour).
 """
 
 from __future__ import annotations
@@ -29,6 +30,7 @@ class RotationReport:
 
     counts: dict[str, int] = field(default_factory=dict)
     primary_fingerprint: str = ""
+    tenant_ids: tuple[str, ...] = ()  # tenants whose stored values changed
 
     @property
     def total(self) -> int:
@@ -40,9 +42,11 @@ def rotate_all(db: Session, keyring: KeyRing) -> RotationReport:
 
     A value that no configured key decrypts stops the rotation with a DecryptionError naming
     where it is stored (never what it holds). Tenants whose values changed get a new config
-    version so that no process keeps serving the old ciphertexts from its cache.
+    version in PostgreSQL; running containers only see it once the caller, after the commit,
+    publishes a reload for `RotationReport.tenant_ids` (or their cache expires).
     """
     counts = {LLM_API_KEYS: 0, TOOL_SECRETS: 0}
+    changed: list[str] = []
     llm_configs = TenantLlmConfigRepository(db)
     permissions = PermissionRepository(db)
     tenants = TenantRepository(db)
@@ -57,7 +61,10 @@ def rotate_all(db: Session, keyring: KeyRing) -> RotationReport:
         counts[TOOL_SECRETS] += rotated_secrets
         if rotated_keys or rotated_secrets:
             tenants.bump_config_version(tenant_id=tenant.id)
-    return RotationReport(counts=counts, primary_fingerprint=keyring.primary_fingerprint)
+            changed.append(tenant.id)
+    return RotationReport(
+        counts=counts, primary_fingerprint=keyring.primary_fingerprint, tenant_ids=tuple(changed)
+    )
 
 
 def _rotating(keyring: KeyRing, where: str) -> Callable[[bytes], bytes]:

@@ -1,8 +1,9 @@
 """`agenthub seed demo`: the demo tenants, agents, tools, formats and models. Idempotent.
 
 Agents and tools are global config; tenants get them through permissions. Each run brings the
-rows back to the definitions below without duplicating anything, and bumps each demo tenant's
-config version so running containers pick the change up.
+rows back to the definitions below without duplicating anything and bumps each demo tenant's
+config version in PostgreSQL; running containers pick the change up once the caller, after the
+commit, publishes a reload for `SeedReport.tenant_ids` (or their cache expires).
 """
 
 from __future__ import annotations
@@ -236,6 +237,7 @@ class SeedReport:
     agents: int
     tools: int
     llm: str
+    tenant_ids: tuple[str, ...] = ()
 
 
 def demo_api_url() -> str:
@@ -363,4 +365,5 @@ def seed_demo(db: Session, *, keyring: KeyRing, api_url: str | None = None) -> S
         agents=len(agent_ids),
         tools=len(tool_ids),
         llm=f"{provider}:{model_name}",
+        tenant_ids=tuple(tenant_id for tenant_id, _ in DEMO_TENANTS),
     )
