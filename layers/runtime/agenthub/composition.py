@@ -7,9 +7,10 @@ Nothing is created at import time or in a FastAPI lifespan (Mangum runs it per i
 from __future__ import annotations
 
 import sys
-from collections.abc import Sequence
-from functools import cache
-from typing import TYPE_CHECKING, Any
+import threading
+from collections.abc import Callable, Sequence
+from functools import update_wrapper
+from typing import TYPE_CHECKING, Any, Generic, TypeVar
 
 from agenthub.errors import ConfigurationError
 from agenthub.settings import get_settings, reset_settings
@@ -34,7 +35,39 @@ if TYPE_CHECKING:
     from agenthub.services.sessions import SessionService, ThreadStore
 
 
-@cache
+_T = TypeVar("_T")
+_UNBUILT: Any = object()
+
+
+class component(Generic[_T]):
+    """A factory run at most once per process, even when threads race for it (the local
+    gateway serves requests in parallel: two pools for one database would leak one)."""
+
+    def __init__(self, factory: Callable[[], _T]) -> None:
+        self._factory = factory
+        self._value: _T = _UNBUILT
+        self._lock = threading.Lock()
+        update_wrapper(self, factory)
+
+    def __call__(self) -> _T:
+        value = self._value
+        if value is not _UNBUILT:
+            return value
+        with self._lock:
+            if self._value is _UNBUILT:
+                self._value = self._factory()
+            return self._value
+
+    @property
+    def built(self) -> bool:
+        return self._value is not _UNBUILT
+
+    def cache_clear(self) -> None:
+        with self._lock:
+            self._value = _UNBUILT
+
+
+@component
 def database_url() -> str:
     """The configured PostgreSQL URL, or the embedded server's in local mode."""
     settings = get_settings()
@@ -47,14 +80,14 @@ def database_url() -> str:
     return start_postgres(settings.state_dir / "postgres")
 
 
-@cache
+@component
 def _embedded_redis() -> EmbeddedRedis:
     from agenthub.embedded import EmbeddedRedis
 
     return EmbeddedRedis(data_dir=get_settings().state_dir / "redis")
 
 
-@cache
+@component
 def redis_url() -> str:
     """The configured Redis URL, or the embedded server's in local mode."""
     settings = get_settings()
@@ -65,7 +98,7 @@ def redis_url() -> str:
     return _embedded_redis().start()
 
 
-@cache
+@component
 def get_engine() -> Engine:
     from agenthub.db.engine import build_engine
 
@@ -79,14 +112,14 @@ def get_engine() -> Engine:
     )
 
 
-@cache
+@component
 def get_sessionmaker() -> sessionmaker[Session]:
     from agenthub.db.engine import build_sessionmaker
 
     return build_sessionmaker(get_engine())
 
 
-@cache
+@component
 def get_redis() -> redis.Redis[bytes]:
     import redis as redis_lib
 
@@ -102,7 +135,7 @@ def get_redis() -> redis.Redis[bytes]:
     )
 
 
-@cache
+@component
 def get_checkpointer() -> PostgresSaver:
     from agenthub.db.checkpoints import build_saver
 
@@ -112,14 +145,14 @@ def get_checkpointer() -> PostgresSaver:
     )
 
 
-@cache
+@component
 def get_keyring() -> KeyRing:
     from agenthub.crypto import keyring_from_settings
 
     return keyring_from_settings(get_settings())
 
 
-@cache
+@component
 def get_jwt_verifier() -> JwtVerifier:
     from agenthub.auth.jwt import JwtVerifier
 
@@ -128,16 +161,16 @@ def get_jwt_verifier() -> JwtVerifier:
 
 def reset() -> None:
     """Close and forget every client and the settings (tests, local stack restarts)."""
-    if get_engine.cache_info().currsize:
+    if get_engine.built:
         get_engine().dispose()
-    if get_redis.cache_info().currsize:
+    if get_redis.built:
         get_redis().close()
-    if get_checkpointer.cache_info().currsize:
+    if get_checkpointer.built:
         get_checkpointer().conn.close()
-    if _embedded_redis.cache_info().currsize:
+    if _embedded_redis.built:
         _embedded_redis().stop()
     for value in list(globals().values()):
-        if callable(getattr(value, "cache_clear", None)):
+        if isinstance(value, component):
             value.cache_clear()
     # Caches kept by adapters, if they were loaded at all.
     if (transport := sys.modules.get("agenthub.tools.transport")) is not None:
@@ -147,7 +180,7 @@ def reset() -> None:
     reset_settings()
 
 
-@cache
+@component
 def get_config_cache() -> RedisConfigCache:
     from agenthub.cache.redis_cache import RedisConfigCache
 
@@ -157,7 +190,7 @@ def get_config_cache() -> RedisConfigCache:
     )
 
 
-@cache
+@component
 def get_config_source() -> CachedConfigSource:
     from agenthub.services.config_cache import CachedConfigSource
 
@@ -184,7 +217,7 @@ def build_model(spec: LlmSpec) -> BaseChatModel:
     )
 
 
-@cache
+@component
 def get_graph_cache() -> GraphCache:
     from agenthub.agents.graph import build_turn_graph
     from agenthub.agents.runtime import GraphCache
@@ -215,7 +248,7 @@ class _SaverCheckpoints:
         discard_since(get_checkpointer(), thread_id=thread_id, marker=marker)
 
 
-@cache
+@component
 def get_chat_service() -> ChatService:
     from agenthub.services.chat import ChatService
 
@@ -230,7 +263,7 @@ def get_chat_service() -> ChatService:
     )
 
 
-@cache
+@component
 def get_sqs_client() -> Any:
     import boto3
     from botocore.config import Config
@@ -245,7 +278,7 @@ def get_sqs_client() -> Any:
     )
 
 
-@cache
+@component
 def get_reload_publisher() -> SqsReloadPublisher:
     from agenthub.services.reload import SqsReloadPublisher
 
@@ -266,19 +299,19 @@ class _SaverThreads:
         return count_threads(get_checkpointer(), thread_ids)
 
 
-@cache
+@component
 def get_thread_store() -> ThreadStore:
     return _SaverThreads()
 
 
-@cache
+@component
 def get_session_service() -> SessionService:
     from agenthub.services.sessions import SessionService
 
     return SessionService(sessions=get_sessionmaker(), threads=get_thread_store())
 
 
-@cache
+@component
 def get_retention_service() -> RetentionService:
     from agenthub.services.retention import RetentionService
 
