@@ -83,6 +83,45 @@ def test_downgrade_base_removes_everything_and_upgrade_works_again(cli_on: str) 
     assert _tables(cli_on) >= APPLICATION_TABLES | CHECKPOINT_TABLES
 
 
+def _checkpoint_schema(url: str) -> tuple[set[int], set[str]]:
+    """The saver migrations recorded as applied, and the columns of checkpoint_writes."""
+    engine = create_engine(sqlalchemy_url(url))
+    try:
+        with engine.connect() as conn:
+            applied = {row[0] for row in conn.execute(text("SELECT v FROM checkpoint_migrations"))}
+        columns = {c["name"] for c in inspect(engine).get_columns("checkpoint_writes")}
+        return applied, columns
+    finally:
+        engine.dispose()
+
+
+def test_upgrade_applies_saver_migrations_newer_than_the_database(cli_on: str) -> None:
+    """A newer langgraph-checkpoint-postgres brings migrations that Alembic's 0001 never ran."""
+    from langgraph.checkpoint.postgres.base import MIGRATIONS
+
+    # GIVEN a database at head whose saver schema predates the `task_path` migration
+    assert main(["db", "upgrade"]) == 0
+    task_path = next(v for v, sql in enumerate(MIGRATIONS) if "task_path" in sql)
+    engine = create_engine(sqlalchemy_url(cli_on))
+    try:
+        with engine.begin() as conn:
+            conn.execute(text("DELETE FROM checkpoint_migrations WHERE v >= :v"), {"v": task_path})
+            conn.execute(text("ALTER TABLE checkpoint_writes DROP COLUMN task_path"))
+    finally:
+        engine.dispose()
+
+    # WHEN the deploy step runs `agenthub db upgrade` (Alembic itself has nothing to do)
+    assert main(["db", "upgrade"]) == 0
+
+    # THEN the saver's missing migrations are applied and recorded
+    applied, columns = _checkpoint_schema(cli_on)
+    assert applied == set(range(len(MIGRATIONS)))
+    assert "task_path" in columns
+    # AND downgrading to base still removes everything
+    assert main(["db", "downgrade", "base"]) == 0
+    assert _tables(cli_on) <= {"alembic_version"}
+
+
 def test_the_models_match_the_migrations(database_url: str) -> None:
     """Autogenerate against a migrated database finds nothing to do."""
     from alembic.autogenerate import compare_metadata

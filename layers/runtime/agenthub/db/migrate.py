@@ -1,4 +1,9 @@
-"""Alembic, wrapped: `agenthub db upgrade|downgrade|current` use this."""
+"""Alembic, wrapped: `agenthub db upgrade|downgrade|current` use this.
+
+The LangGraph checkpoint tables belong to the saver: revision 0001 creates them with its
+`setup()`, and every upgrade to head runs `setup()` again so that the migrations of a newer
+langgraph-checkpoint-postgres reach existing databases too.
+"""
 
 from __future__ import annotations
 
@@ -28,8 +33,24 @@ def alembic_config(url: str) -> Config:
     return config
 
 
+HEAD_REVISIONS = frozenset({"head", "heads"})
+
+
 def upgrade(url: str, revision: str = "head") -> None:
     command.upgrade(alembic_config(url), revision)
+    if revision in HEAD_REVISIONS:
+        upgrade_checkpoint_tables(url)
+
+
+def upgrade_checkpoint_tables(url: str) -> None:
+    """Apply the saver's own migrations it has not recorded yet (idempotent)."""
+    from langgraph.checkpoint.postgres import PostgresSaver
+
+    from agenthub.db.engine import libpq_url
+
+    # from_conn_string opens the autocommit connection setup() needs (CREATE INDEX CONCURRENTLY).
+    with PostgresSaver.from_conn_string(libpq_url(url)) as saver:
+        saver.setup()
 
 
 def downgrade(url: str, revision: str = "-1") -> None:
