@@ -163,3 +163,54 @@ def test_over_the_tenants_rate_limit_is_429_with_retry_after(seeded: None, chat:
     assert limited.body["error"]["code"] == "rate_limited"
     assert int(limited.headers["retry-after"]) > 0
     assert chat("hello", tenant="globex").status == 200
+
+
+def test_a_tenant_whose_llm_key_cannot_be_decrypted_gets_503_not_500(
+    seeded: None, chat: Chat
+) -> None:
+    from cryptography.fernet import Fernet
+
+    from agenthub.composition import get_sessionmaker
+    from agenthub.db.engine import transaction
+    from agenthub.repositories import (
+        LlmModelRepository,
+        TenantLlmConfigRepository,
+        TenantRepository,
+    )
+
+    foreign = Fernet(Fernet.generate_key()).encrypt(b"sk-under-a-rotated-out-key")
+    with transaction(get_sessionmaker()) as db:
+        model = LlmModelRepository(db).get_by_name("openai", "gpt-4o-mini")
+        assert model is not None
+        TenantLlmConfigRepository(db).upsert(
+            tenant_id="acme",
+            llm_model_id=model.id,
+            encrypted_api_key=foreign,
+            api_key_hint="sk-…-key",
+        )
+        TenantRepository(db).bump_config_version(tenant_id="acme")
+
+    result = chat("hello")
+
+    assert result.status == 503
+    assert result.body["error"]["code"] == "service_unavailable"
+    assert "administrator" in result.body["error"]["message"]
+    assert "decrypt" not in result.body["error"]["message"]
+    assert _stored() == 0
+
+
+def test_an_unreachable_database_is_503(
+    seeded: None, chat: Chat, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from agenthub import composition
+
+    monkeypatch.setenv("DATABASE_URL", "postgresql://agenthub:x@127.0.0.1:9/agenthub")
+    monkeypatch.setenv("AGENTHUB_DATABASE__POOL_TIMEOUT_S", "1")
+    composition.reset()
+
+    result = chat("hello")
+
+    assert result.status == 503
+    assert result.body["error"]["code"] == "service_unavailable"
+    assert "database" in result.body["error"]["message"]
+    assert result.headers["retry-after"]

@@ -20,6 +20,23 @@ def _request_id(request: Request) -> str:
     return str(context.get("requestId") or request.headers.get("x-request-id") or uuid.uuid4().hex)
 
 
+def unavailable_dependency(exc: BaseException) -> str | None:
+    """'database' when `exc` says PostgreSQL could not be reached or answered too late."""
+    import psycopg
+    import sqlalchemy.exc
+    from psycopg_pool import PoolTimeout
+
+    if isinstance(
+        exc,
+        sqlalchemy.exc.OperationalError
+        | sqlalchemy.exc.TimeoutError
+        | psycopg.OperationalError
+        | PoolTimeout,
+    ):
+        return "database"
+    return None
+
+
 def create_app(*, title: str, description: str, version: str = "1.0.0") -> FastAPI:
     app = FastAPI(title=title, description=description, version=version)
     install_error_handlers(app)
@@ -38,10 +55,21 @@ def create_app(*, title: str, description: str, version: str = "1.0.0") -> FastA
         logger.append_keys(request_id=request.state.request_id)
         try:
             response = await call_next(request)
-        except Exception:
+        except Exception as exc:
             # Never a stack trace to the client; the log keeps the detail.
-            logger.exception("unhandled error")
-            response = error_response(request, 500, "internal_error", "internal error")
+            unavailable = unavailable_dependency(exc)
+            if unavailable is not None:
+                logger.exception(f"{unavailable} unavailable")
+                response = error_response(
+                    request,
+                    503,
+                    "service_unavailable",
+                    f"the {unavailable} is unavailable; try again shortly",
+                    headers={"Retry-After": "5"},
+                )
+            else:
+                logger.exception("unhandled error")
+                response = error_response(request, 500, "internal_error", "internal error")
         finally:
             logger.remove_keys(["request_id", "tenant_id", "user_id"])
         response.headers["x-request-id"] = request.state.request_id

@@ -18,7 +18,12 @@ from agenthub.agents.memory import thread_id as make_thread_id
 from agenthub.agents.runtime import DeadlineGuard, GraphCache
 from agenthub.db.engine import transaction
 from agenthub.domain import TOOL_CONTEXT_KEY, TenantRuntimeConfig, ToolContext
-from agenthub.errors import NotFoundError
+from agenthub.errors import (
+    ConfigurationError,
+    DecryptionError,
+    NotFoundError,
+    ServiceUnavailableError,
+)
 from agenthub.llm.errors import translate_provider_error
 from agenthub.llm.usage import Usage, UsageCollector
 from agenthub.observability import get_logger
@@ -100,7 +105,7 @@ class ChatService:
         thread = make_thread_id(
             tenant_id=turn.tenant_id, user_id=turn.user_id, session_id=str(session_id)
         )
-        graph = self._graphs.get(config)
+        graph = self._usable_graph(config)
         usage = UsageCollector(prices=_prices(config))
         tool_log = ToolCallLog()
         marker = self._checkpoints.marker()
@@ -155,6 +160,21 @@ class ChatService:
             tool_calls=tool_calls,
             llm_calls=[asdict(call) for call in usage.calls],
         )
+
+    def _usable_graph(self, config: TenantRuntimeConfig) -> Any:
+        """The tenant's compiled graph; a tenant whose LLM cannot be set up (no key, a key the
+        current Fernet keys cannot decrypt, bad model settings) gets a clear 503, not a 500."""
+        try:
+            return self._graphs.get(config)
+        except (ConfigurationError, DecryptionError, ValueError) as exc:
+            get_logger().error(
+                "tenant graph cannot be built",
+                extra={"tenant_id": config.tenant_id, "error": type(exc).__name__},
+            )
+            raise ServiceUnavailableError(
+                "this organisation's assistant is not usable right now: its LLM configuration "
+                "needs an administrator's attention"
+            ) from exc
 
     def _require_session(self, turn: ChatTurn) -> None:
         assert turn.session_id is not None
