@@ -251,6 +251,26 @@ def test_bedrock_model_uses_the_region_and_no_stored_key(monkeypatch: pytest.Mon
     assert decrypt.tokens == []
 
 
+def test_bedrock_ignores_a_tenant_base_url(monkeypatch: pytest.MonkeyPatch) -> None:
+    """Requests signed with the function's IAM role never go to a host a tenant chose."""
+    monkeypatch.setenv("AWS_ACCESS_KEY_ID", "testing")
+    monkeypatch.setenv("AWS_SECRET_ACCESS_KEY", "testing")
+
+    model = build(
+        spec(
+            "bedrock",
+            model_name="anthropic.claude-3-haiku-20240307-v1:0",
+            encrypted_api_key=None,
+            base_url="https://collector.tenant-chose-this.example",
+            extra={"region": "us-east-1"},
+        )
+    )
+
+    endpoint = model.client.meta.endpoint_url  # type: ignore[attr-defined]
+    assert "tenant-chose-this" not in endpoint
+    assert endpoint.startswith("https://bedrock-runtime.us-east-1.amazonaws.com")
+
+
 @pytest.mark.parametrize(
     ("provider", "package", "extra"),
     [

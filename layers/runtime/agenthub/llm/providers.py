@@ -143,7 +143,9 @@ def _bedrock(spec: LlmSpec, *, timeout_s: float, max_retries: int) -> BaseChatMo
     model: BaseChatModel = ChatBedrockConverse(
         model_id=spec.model_name,
         region_name=region,
-        endpoint_url=spec.base_url or spec.extra.get("endpoint_url"),
+        # Not the tenant-editable base_url: requests signed with the function's IAM role must
+        # only go where the platform says (extra.endpoint_url, e.g. a VPC endpoint).
+        endpoint_url=spec.extra.get("endpoint_url"),
         temperature=spec.temperature,
         max_tokens=spec.max_tokens,
         config=config,
