@@ -5,19 +5,30 @@ from __future__ import annotations
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
-from agenthub.cache.redis_cache import RedisConfigCache, RedisUnavailableError
+from agenthub.cache.redis_cache import STATS_TTL_S, RedisConfigCache, RedisUnavailableError
 
-MAX_HOURS = 24 * 31
+HOUR = timedelta(hours=1)
 
 
-def hours_between(start: datetime, end: datetime) -> list[str]:
-    cursor = start.astimezone(UTC).replace(minute=0, second=0, microsecond=0)
-    stop = end.astimezone(UTC)
+def hours_between(start: datetime, end: datetime, *, now: datetime | None = None) -> list[str]:
+    """The UTC hours (YYYYMMDDHH) of [start, end] whose counters may still exist, newest first.
+
+    Counters live STATS_TTL_S after their hour's last write, so older hours are never read and
+    a long period costs at most the retention's hours; hours after `now` hold nothing yet.
+    """
+    now = (now or datetime.now(UTC)).astimezone(UTC)
+    oldest = max(start.astimezone(UTC), now - timedelta(seconds=STATS_TTL_S))
+    first = _hour_of(oldest)
+    cursor = _hour_of(min(end.astimezone(UTC), now))
     hours: list[str] = []
-    while cursor <= stop and len(hours) < MAX_HOURS:
+    while cursor >= first:
         hours.append(cursor.strftime("%Y%m%d%H"))
-        cursor += timedelta(hours=1)
+        cursor -= HOUR
     return hours
+
+
+def _hour_of(moment: datetime) -> datetime:
+    return moment.replace(minute=0, second=0, microsecond=0)
 
 
 def read_hit_rate(
