@@ -178,3 +178,29 @@ def test_other_formats(hint: str, data: Any, expected: str | None) -> None:
 
     body = rendered.splitlines()[1:-1]
     assert ("\n".join(body) or None) == expected
+
+
+def test_a_chart_series_shorter_than_its_labels_leaves_the_missing_cells_empty() -> None:
+    # GIVEN a chart whose second series has fewer values than labels, and one with none
+    data = {
+        "kind": "bar",
+        "labels": ["Jan", "Feb", "Mar"],
+        "series": [
+            {"name": "Debt", "values": [10, 20, 30]},
+            {"name": "Paid", "values": [5]},
+            {"name": "Due"},
+        ],
+    }
+
+    # WHEN it is drawn
+    rendered = render_answer(_answer(renderer_hint="chart", data=data, text=""), ASCII_BOX)
+
+    # THEN every label gets a row, and the values it lacks are blank
+    lines = rendered.splitlines()
+    assert lines[1] == "(bar chart)"
+    assert lines[3].split("|")[1:-1] == ["     ", " Debt ", " Paid ", " Due "]
+    assert [line.split("|")[1:-1] for line in lines[5:8]] == [
+        [" Jan ", "   10 ", "    5 ", "     "],
+        [" Feb ", "   20 ", "      ", "     "],
+        [" Mar ", "   30 ", "      ", "     "],
+    ]

@@ -231,6 +231,11 @@ def render_card(data: dict[str, Any], box: BoxStyle) -> str:
     return "\n".join(lines)
 
 
+def _chart_values(series: dict[str, Any]) -> list[Any]:
+    values = series.get("values")
+    return values if isinstance(values, list) else []
+
+
 def render_data(hint: str, data: Any, box: BoxStyle) -> str | None:
     """The structured part of an answer drawn for a terminal; None when there is nothing to draw."""
     if not isinstance(data, dict):
@@ -245,8 +250,10 @@ def render_data(hint: str, data: Any, box: BoxStyle) -> str | None:
         labels = data.get("labels") or []
         series = [s for s in data["series"] if isinstance(s, dict)]
         columns = ["", *(s.get("name", "") for s in series)]
+        values = [_chart_values(s) for s in series]
+        # A series may have fewer values than labels: its missing cells stay blank.
         rows = [
-            [label, *((s.get("values") or [None] * len(labels))[i] for s in series)]
+            [label, *(v[i] if i < len(v) else None for v in values)]
             for i, label in enumerate(labels)
         ]
         return f"({data.get('kind', 'chart')} chart)\n" + render_table(columns, rows, box)
