@@ -19,6 +19,7 @@ from agenthub.services.admin import (
     ReloadAdmin,
     TenantAdmin,
     ToolAdmin,
+    ToolSecretAdmin,
     redis_hit_rate,
 )
 
@@ -85,7 +86,15 @@ def tenant_admin() -> TenantAdmin:
 
 
 def permission_admin() -> PermissionAdmin:
-    return PermissionAdmin(_runner())
+    from agenthub.composition import get_keyring
+
+    return PermissionAdmin(_runner(), keyring=get_keyring())
+
+
+def tool_secret_admin() -> ToolSecretAdmin:
+    from agenthub.composition import get_keyring
+
+    return ToolSecretAdmin(_runner(), keyring=get_keyring())
 
 
 def reload_admin() -> ReloadAdmin:
@@ -104,6 +113,7 @@ Agents = Annotated[AgentAdmin, Depends(agent_admin)]
 Tools = Annotated[ToolAdmin, Depends(tool_admin)]
 Tenants = Annotated[TenantAdmin, Depends(tenant_admin)]
 Permissions = Annotated[PermissionAdmin, Depends(permission_admin)]
+ToolSecrets = Annotated[ToolSecretAdmin, Depends(tool_secret_admin)]
 Reloads = Annotated[ReloadAdmin, Depends(reload_admin)]
 Catalogue = Annotated[CatalogueAdmin, Depends(catalogue_admin)]
 Metrics = Annotated[MetricsAdmin, Depends(metrics_admin)]

@@ -31,6 +31,8 @@ from agenthub.services.admin import (
     ReloadStatus,
     Switch,
     TenantView,
+    ToolSecretView,
+    ToolSwitch,
     ToolView,
 )
 from agenthub.services.admin.metrics import MetricsReport
@@ -476,11 +478,26 @@ class PermissionPublic(BaseModel):
         return cls(id=switch.id, name=switch.name, enabled=switch.enabled)
 
 
+class ToolPermissionPublic(PermissionPublic):
+    has_secret: bool = Field(description="the tenant stored a secret for the tool")
+    secret_hint: str | None = Field(description="the secret, masked; the secret is never returned")
+
+    @classmethod
+    def of_tool(cls, switch: ToolSwitch) -> Self:
+        return cls(
+            id=switch.id,
+            name=switch.name,
+            enabled=switch.enabled,
+            has_secret=switch.has_secret,
+            secret_hint=switch.secret_hint,
+        )
+
+
 class PermissionsPublic(BaseModel):
     tenant_id: str
     version: int = Field(description="the tenant's version: send it back to change permissions")
     agents: list[PermissionPublic]
-    tools: list[PermissionPublic]
+    tools: list[ToolPermissionPublic]
 
     @classmethod
     def of(cls, view: PermissionsView) -> Self:
@@ -488,7 +505,7 @@ class PermissionsPublic(BaseModel):
             tenant_id=view.tenant_id,
             version=view.version,
             agents=[PermissionPublic.of(s) for s in view.agents],
-            tools=[PermissionPublic.of(s) for s in view.tools],
+            tools=[ToolPermissionPublic.of_tool(s) for s in view.tools],
         )
 
 
@@ -498,6 +515,58 @@ class PermissionsChange(PermissionsPublic):
     @classmethod
     def of_change(cls, changed: Changed[PermissionsView]) -> Self:
         return cls(**PermissionsPublic.of(changed.value).model_dump(), reload=changed.reload)
+
+
+# --- tool secrets ------------------------------------------------------------------------------
+
+
+class ToolSecretPut(BaseModel):
+    model_config = _forbid({"secret": "erp-api-key-0123456789abcdef"})
+
+    secret: SecretStr = Field(
+        min_length=1,
+        max_length=4096,
+        description=(
+            "the tenant's credential for a tool with auth_mode tenant_secret (sent as Bearer, "
+            "or raw in the tool's secret_header); stored encrypted, never returned"
+        ),
+    )
+
+    @field_validator("secret")
+    @classmethod
+    def _fits_a_header(cls, secret: SecretStr) -> SecretStr:
+        # It is sent in an HTTP header: refuse now what would fail at every call.
+        value = secret.get_secret_value()
+        if not all(" " <= c <= "~" for c in value):
+            raise ValueError("only printable ASCII characters (it is sent in an HTTP header)")
+        if value != value.strip():
+            raise ValueError("may not start or end with whitespace")
+        return secret
+
+
+class ToolSecretChange(BaseModel):
+    """Whether the tenant has a secret for the tool, and its masked hint; never the secret."""
+
+    tenant_id: str
+    tool_id: uuid.UUID
+    tool_name: str
+    enabled: bool = Field(description="the tool is switched on for the tenant (see permissions)")
+    has_secret: bool
+    secret_hint: str | None
+    reload: ReloadStatus
+
+    @classmethod
+    def of_change(cls, changed: Changed[ToolSecretView]) -> Self:
+        view = changed.value
+        return cls(
+            tenant_id=view.tenant_id,
+            tool_id=view.tool_id,
+            tool_name=view.tool_name,
+            enabled=view.enabled,
+            has_secret=view.has_secret,
+            secret_hint=view.secret_hint,
+            reload=changed.reload,
+        )
 
 
 # --- metrics -----------------------------------------------------------------------------------

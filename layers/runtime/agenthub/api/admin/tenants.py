@@ -1,4 +1,4 @@
-"""`/api/admin/tenants`: tenants, their settings, LLM config and permissions.
+"""`/api/admin/tenants`: tenants, their settings, LLM config, permissions and tool secrets.
 
 Platform admins manage every tenant; a tenant admin only their own (403 for any other).
 """
@@ -14,6 +14,7 @@ from agenthub.api.admin.deps import (
     IfMatch,
     Permissions,
     Tenants,
+    ToolSecrets,
     set_etag,
     version_from,
 )
@@ -29,16 +30,19 @@ from agenthub.api.admin.schemas import (
     TenantList,
     TenantPublic,
     TenantUpdate,
+    ToolSecretChange,
+    ToolSecretPut,
 )
 from agenthub.db.models import TENANT_ID_PATTERN
 from agenthub.repositories import UNSET, UnsetType
 from agenthub.services.admin import LlmChoice, LlmConfigInput
 
 TenantId = Annotated[str, Path(pattern=TENANT_ID_PATTERN)]
+ToolRef = Annotated[str, Path(min_length=1, max_length=64, description="the tool's name or id")]
 ERRORS: dict[int | str, dict[str, Any]] = {
     401: {"description": "missing or invalid token"},
     403: {"description": "another tenant's admin, or a platform-admin-only change"},
-    404: {"description": "no such tenant"},
+    404: {"description": "no such tenant (or tool, or stored tool secret)"},
     409: {"description": "stale version, or the tenant exists"},
     422: {"description": "invalid input; the message and details name the field"},
 }
@@ -156,3 +160,32 @@ def update_permissions(
     )
     set_etag(response, changed.value.version)
     return PermissionsChange.of_change(changed)
+
+
+@router.put(
+    "/{tenant_id}/tools/{tool}/secret",
+    response_model=ToolSecretChange,
+    summary="Set the tenant's secret for a tenant_secret tool (encrypted, never returned)",
+    description=(
+        "Stores the credential the tool sends for this tenant. It does not switch the tool on: "
+        "a tool the tenant had no permission for stays off until enabled in the permissions."
+    ),
+)
+def put_tool_secret(
+    tenant_id: TenantId, tool: ToolRef, body: ToolSecretPut, actor: AdminActor, secrets: ToolSecrets
+) -> Any:
+    changed = secrets.put(
+        actor, tenant_id=tenant_id, tool=tool, secret=body.secret.get_secret_value()
+    )
+    return ToolSecretChange.of_change(changed)
+
+
+@router.delete(
+    "/{tenant_id}/tools/{tool}/secret",
+    response_model=ToolSecretChange,
+    summary="Remove the tenant's secret for a tool",
+)
+def delete_tool_secret(
+    tenant_id: TenantId, tool: ToolRef, actor: AdminActor, secrets: ToolSecrets
+) -> Any:
+    return ToolSecretChange.of_change(secrets.delete(actor, tenant_id=tenant_id, tool=tool))

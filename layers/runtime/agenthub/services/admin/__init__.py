@@ -8,6 +8,7 @@ config versions commit together, then a reload message goes out (best effort).
     audit                 the audit row of a change (snapshots carry no secrets)
     agents / tools        global config (platform admins write, every admin reads)
     tenants / permissions a tenant's settings, LLM config, enabled agents and tools
+    tool_secrets          a tenant's encrypted credential for a `tenant_secret` tool
     reload / catalogue / metrics
 """
 
@@ -16,7 +17,12 @@ from agenthub.services.admin.agents import AgentAdmin, AgentToolView, AgentView
 from agenthub.services.admin.catalogue import CatalogueAdmin
 from agenthub.services.admin.changes import Changed, ChangeRunner, ReloadPublisher, ReloadStatus
 from agenthub.services.admin.metrics import MetricsAdmin, MetricsReport, redis_hit_rate
-from agenthub.services.admin.permissions import PermissionAdmin, PermissionsView, Switch
+from agenthub.services.admin.permissions import (
+    PermissionAdmin,
+    PermissionsView,
+    Switch,
+    ToolSwitch,
+)
 from agenthub.services.admin.reload import ReloadAdmin
 from agenthub.services.admin.tenants import (
     LlmChoice,
@@ -25,6 +31,7 @@ from agenthub.services.admin.tenants import (
     TenantView,
     llm_config_snapshot,
 )
+from agenthub.services.admin.tool_secrets import ToolSecretAdmin, ToolSecretView
 from agenthub.services.admin.tools import ToolAdmin, ToolView
 
 __all__ = [
@@ -48,6 +55,9 @@ __all__ = [
     "TenantAdmin",
     "TenantView",
     "ToolAdmin",
+    "ToolSecretAdmin",
+    "ToolSecretView",
+    "ToolSwitch",
     "ToolView",
     "llm_config_snapshot",
     "redis_hit_rate",

@@ -2,6 +2,8 @@
 
 The tenant's row version covers its permissions too: a change needs the version the caller
 read, and moves it on, so two admins editing the same tenant cannot overwrite each other.
+Each tool also shows whether the tenant stored a secret for it (and its masked hint), never the
+secret: it is set and removed through `tool_secrets`.
 """
 
 from __future__ import annotations
@@ -12,6 +14,8 @@ from dataclasses import dataclass
 
 from sqlalchemy.orm import Session
 
+from agenthub.crypto import KeyRing
+from agenthub.db.models import TenantToolPermission, ToolConfig
 from agenthub.repositories import (
     AgentConfigRepository,
     PermissionRepository,
@@ -22,6 +26,7 @@ from agenthub.services.admin.actor import Actor
 from agenthub.services.admin.audit import Snapshot, record_change
 from agenthub.services.admin.changes import Changed, ChangeRunner, Outcome
 from agenthub.services.admin.inputs import as_uuid, invalid, require_version
+from agenthub.services.admin.tool_secrets import secret_hint
 
 
 @dataclass(frozen=True)
@@ -32,22 +37,31 @@ class Switch:
 
 
 @dataclass(frozen=True)
+class ToolSwitch(Switch):
+    """A tool's switch, with whether the tenant stored a secret for it (`tenant_secret` tools)."""
+
+    has_secret: bool
+    secret_hint: str | None
+
+
+@dataclass(frozen=True)
 class PermissionsView:
     """Every live agent and tool of the catalogue, each on or off for the tenant."""
 
     tenant_id: str
     version: int
     agents: list[Switch]
-    tools: list[Switch]
+    tools: list[ToolSwitch]
 
 
 class PermissionAdmin:
-    def __init__(self, runner: ChangeRunner) -> None:
+    def __init__(self, runner: ChangeRunner, *, keyring: KeyRing) -> None:
         self._runner = runner
+        self._keyring = keyring
 
     def get(self, actor: Actor, *, tenant_id: str) -> PermissionsView:
         actor.require_tenant(tenant_id)
-        return self._runner.read(lambda db: _view(db, tenant_id))
+        return self._runner.read(lambda db: _view(db, tenant_id, self._keyring))
 
     def update(
         self,
@@ -63,7 +77,7 @@ class PermissionAdmin:
 
         def work(db: Session) -> Outcome[PermissionsView]:
             TenantRepository(db).touch(tenant_id=tenant_id, expected_version=version)
-            current = _view(db, tenant_id)
+            current = _view(db, tenant_id, self._keyring)
             agent_ids = _resolve(current.agents, agents, field="agents")
             tool_ids = _resolve(current.tools, tools, field="tools")
             permissions = PermissionRepository(db)
@@ -71,7 +85,7 @@ class PermissionAdmin:
                 permissions.set_agent(tenant_id=tenant_id, agent_id=agent_id, enabled=enabled)
             for tool_id, enabled in tool_ids.items():
                 permissions.set_tool(tenant_id=tenant_id, tool_id=tool_id, enabled=enabled)
-            after = _view(db, tenant_id)
+            after = _view(db, tenant_id, self._keyring)
             record_change(
                 db,
                 actor,
@@ -87,13 +101,13 @@ class PermissionAdmin:
         return self._runner.run(work, reason="tenant permissions changed")
 
 
-def _view(db: Session, tenant_id: str) -> PermissionsView:
+def _view(db: Session, tenant_id: str, keyring: KeyRing) -> PermissionsView:
     tenant = TenantRepository(db).require(tenant_id)
     permissions = PermissionRepository(db)
     agent_on = {
         p.agent_id: p.enabled for p in permissions.list_agent_permissions(tenant_id=tenant_id)
     }
-    tool_on = {p.tool_id: p.enabled for p in permissions.list_tool_permissions(tenant_id=tenant_id)}
+    tool_rows = {p.tool_id: p for p in permissions.list_tool_permissions(tenant_id=tenant_id)}
     return PermissionsView(
         tenant_id=tenant_id,
         version=tenant.version,
@@ -102,8 +116,21 @@ def _view(db: Session, tenant_id: str) -> PermissionsView:
             for a in AgentConfigRepository(db).list()
         ],
         tools=[
-            Switch(t.id, t.name, tool_on.get(t.id, False)) for t in ToolConfigRepository(db).list()
+            _tool_switch(t, tool_rows.get(t.id), keyring) for t in ToolConfigRepository(db).list()
         ],
+    )
+
+
+def _tool_switch(
+    tool: ToolConfig, permission: TenantToolPermission | None, keyring: KeyRing
+) -> ToolSwitch:
+    secret = None if permission is None else permission.encrypted_secret
+    return ToolSwitch(
+        tool.id,
+        tool.name,
+        permission is not None and permission.enabled,
+        has_secret=secret is not None,
+        secret_hint=secret_hint(keyring, secret),
     )
 
 
