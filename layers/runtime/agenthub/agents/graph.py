@@ -19,7 +19,13 @@ from typing import Annotated, Any, TypedDict
 
 from langchain.agents import create_agent
 from langchain_core.language_models import BaseChatModel
-from langchain_core.messages import AIMessage, AnyMessage, SystemMessage, ToolMessage
+from langchain_core.messages import (
+    AIMessage,
+    AnyMessage,
+    RemoveMessage,
+    SystemMessage,
+    ToolMessage,
+)
 from langchain_core.runnables import RunnableConfig
 from langchain_core.tools import BaseTool, InjectedToolCallId, StructuredTool
 from langgraph.checkpoint.base import BaseCheckpointSaver
@@ -39,6 +45,9 @@ from agenthub.agents.prompts import (
 from agenthub.domain import AgentSpec, LlmSpec, TenantRuntimeConfig, ToolSpec
 
 AGENT_NODE = "agent"
+# The checkpointed transcript keeps this many messages (the messages table keeps them all):
+# without a bound, every turn would rewrite an ever longer history into the checkpoint.
+MAX_REMEMBERED_MESSAGES = 40
 SUPERVISOR = "supervisor"
 SECTIONS_FORMAT = ("sections", "sections")
 
@@ -226,7 +235,7 @@ def build_turn_graph(
                 "data": None,
                 "tool_calls": [],
             }
-            return {"answer": answer}
+            return {"answer": answer, "messages": _forget_oldest(state["messages"], adding=0)}
         answer = results[0] if len(results) == 1 else _merge(results)
         routing = {
             "agent": answer["agent"],
@@ -236,7 +245,8 @@ def build_turn_graph(
             routing["intents"] = [r["agent"] for r in results]
         name = str(answer["agent"]).replace(",", "_")
         memory = AIMessage(content=_memory_text(answer), name=name)
-        return {"messages": [memory], "answer": answer, "routing": routing}
+        forget = _forget_oldest(state["messages"], adding=1)
+        return {"messages": [*forget, memory], "answer": answer, "routing": routing}
 
     def after_supervisor(state: TurnState) -> str:
         # A handoff leaves the user's message last (the Sends carry on); an answer does not.
@@ -251,6 +261,13 @@ def build_turn_graph(
     graph.add_edge(AGENT_NODE, "respond")
     graph.add_edge("respond", END)
     return graph.compile(checkpointer=checkpointer, name=f"turn:{tenant.tenant_id}")
+
+
+def _forget_oldest(messages: Sequence[AnyMessage], *, adding: int) -> list[RemoveMessage]:
+    excess = len(messages) + adding - MAX_REMEMBERED_MESSAGES
+    if excess <= 0:
+        return []
+    return [RemoveMessage(id=m.id) for m in messages[:excess] if m.id]
 
 
 def _merge(results: list[dict[str, Any]]) -> dict[str, Any]:
