@@ -235,12 +235,17 @@ def test_an_unknown_route_is_a_404_json_error(echo: httpx.Client) -> None:
     assert error["request_id"] == response.headers["x-amzn-requestid"]
 
 
-def test_a_method_the_resource_lacks_is_a_405_json_error(echo: httpx.Client) -> None:
+def test_a_method_the_resource_lacks_is_a_404_json_error_like_api_gateway(
+    echo: httpx.Client,
+) -> None:
+    """Deployed, API Gateway answers MISSING_AUTHENTICATION_TOKEN, mapped to 404 not_found."""
     response = echo.patch("/things/t-1", json={})
 
-    assert response.status_code == 405
-    assert response.json()["error"]["code"] == "method_not_allowed"
-    assert response.headers["allow"] == "GET, POST"
+    assert response.status_code == 404
+    error = response.json()["error"]
+    assert error["code"] == "not_found"
+    assert error["request_id"] == response.headers["x-amzn-requestid"]
+    assert "allow" not in response.headers
 
 
 @pytest.mark.parametrize("path", ["/things/t-1/boom", "/things/t-1/malformed"])

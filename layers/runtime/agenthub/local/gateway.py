@@ -25,12 +25,7 @@ from starlette.responses import JSONResponse, Response
 from starlette.types import Receive, Scope, Send
 
 from agenthub.local.lambda_runtime import LOCAL_ACCOUNT_ID, FunctionRunner, InvocationPool
-from agenthub.local.template_routes import (
-    MethodNotAllowedError,
-    RouteMatch,
-    RouteNotFoundError,
-    RouteTable,
-)
+from agenthub.local.template_routes import RouteMatch, RouteNotFoundError, RouteTable
 
 STAGE = "local"
 MAX_PAYLOAD_BYTES = 10 * 1024 * 1024  # API Gateway REST's request payload limit
@@ -244,11 +239,9 @@ class LocalApiGateway:
         try:
             match = self._routes.resolve(method, path)
         except RouteNotFoundError:
-            return error_body(404, "not_found", f"no route for {path}", request_id), None
-        except MethodNotAllowedError as exc:
-            response = error_body(405, "method_not_allowed", str(exc), request_id)
-            response.headers["allow"] = ", ".join(exc.allowed)
-            return response, None
+            # A known path with a wrong method too: deployed, API Gateway answers
+            # MISSING_AUTHENTICATION_TOKEN, which template.yaml maps to this 404.
+            return error_body(404, "not_found", f"no route for {method} {path}", request_id), None
         function = match.route.function.logical_id
         try:
             body = await _read_body(request, MAX_PAYLOAD_BYTES)

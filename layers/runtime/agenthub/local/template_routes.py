@@ -3,7 +3,9 @@
 Routes come only from the template (`Api` events of `AWS::Serverless::Function` resources), so a
 route added there is served locally without any other change. Matching follows API Gateway REST:
 the most specific resource wins (literal segment over `{param}` over `{proxy+}`), then the exact
-method over `ANY`; a resource without the method is a 405, not a fall-back to a broader resource.
+method over `ANY`; a resource without the method is not found (API Gateway answers
+MISSING_AUTHENTICATION_TOKEN, which template.yaml maps to 404), not a fall-back to a broader
+resource.
 """
 
 from __future__ import annotations
@@ -199,8 +201,9 @@ class RouteNotFoundError(LookupError):
     """No resource of the template matches the path (a 404)."""
 
 
-class MethodNotAllowedError(LookupError):
-    """The resource exists but has no route for the method (a 405)."""
+class MethodNotAllowedError(RouteNotFoundError):
+    """The resource exists but has no route for the method: API Gateway REST answers it like an
+    unknown path (MISSING_AUTHENTICATION_TOKEN, a 404 in template.yaml), never with a 405."""
 
     def __init__(self, method: str, path: str, allowed: Iterable[str]) -> None:
         self.allowed = tuple(sorted(set(allowed)))
