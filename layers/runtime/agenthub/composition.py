@@ -242,6 +242,11 @@ class _SaverCheckpoints:
 
         return turn_marker()
 
+    def turn_metadata(self, marker: str) -> dict[str, str]:
+        from agenthub.db.checkpoints import turn_metadata
+
+        return turn_metadata(marker)
+
     def discard_since(self, *, thread_id: str, marker: str) -> None:
         from agenthub.db.checkpoints import discard_since
 

@@ -48,11 +48,22 @@ def build_saver(url: str, *, max_size: int, statement_timeout_ms: int = 15_000) 
 
 
 # Blobs are shared between checkpoints by (channel, version): keep any an older one still uses.
+# Checkpoint metadata key naming the turn that wrote a checkpoint (LangGraph copies the run
+# config's metadata into it), so a failed turn discards exactly its own checkpoints even when
+# another turn of the same session ran meanwhile.
+TURN_KEY = "agenthub_turn"
+
+_FAILED_CHECKPOINTS = """
+SELECT checkpoint_id FROM checkpoints
+WHERE thread_id = %(thread_id)s AND checkpoint_id > %(marker)s
+  AND metadata ->> %(key)s = %(marker)s
+"""
+
 _DELETE_FAILED_BLOBS = """
 DELETE FROM checkpoint_blobs AS bl
 USING checkpoints AS failed, jsonb_each_text(failed.checkpoint -> 'channel_versions') AS cv
 WHERE failed.thread_id = %(thread_id)s
-  AND failed.checkpoint_id > %(marker)s
+  AND failed.checkpoint_id = ANY(%(failed)s)
   AND bl.thread_id = failed.thread_id
   AND bl.checkpoint_ns = failed.checkpoint_ns
   AND bl.channel = cv.key
@@ -61,7 +72,7 @@ WHERE failed.thread_id = %(thread_id)s
     SELECT 1 FROM checkpoints AS kept
     WHERE kept.thread_id = bl.thread_id
       AND kept.checkpoint_ns = bl.checkpoint_ns
-      AND kept.checkpoint_id <= %(marker)s
+      AND kept.checkpoint_id <> ALL(%(failed)s)
       AND kept.checkpoint -> 'channel_versions' ->> bl.channel = bl.version
   )
 """
@@ -72,20 +83,28 @@ def turn_marker() -> str:
     return str(uuid6())
 
 
+def turn_metadata(marker: str) -> dict[str, str]:
+    """The run config metadata that tags every checkpoint of the turn started at `marker`."""
+    return {TURN_KEY: marker}
+
+
 def discard_since(saver: PostgresSaver, *, thread_id: str, marker: str) -> None:
     """Forget the checkpoints a failed turn wrote, so its half state never becomes memory."""
     with saver._cursor() as cur:
+        cur.execute(
+            _FAILED_CHECKPOINTS, {"thread_id": thread_id, "marker": marker, "key": TURN_KEY}
+        )
+        failed = [row["checkpoint_id"] for row in cur.fetchall()]
+        if not failed:
+            return
         # The channel values (blobs) only those checkpoints use go too: they hold the failed
         # message, and for a new session no session row would ever lead retention to them.
-        cur.execute(_DELETE_FAILED_BLOBS, {"thread_id": thread_id, "marker": marker})
-        cur.execute(
-            "DELETE FROM checkpoint_writes WHERE thread_id = %s AND checkpoint_id > %s",
-            (thread_id, marker),
-        )
-        cur.execute(
-            "DELETE FROM checkpoints WHERE thread_id = %s AND checkpoint_id > %s",
-            (thread_id, marker),
-        )
+        cur.execute(_DELETE_FAILED_BLOBS, {"thread_id": thread_id, "failed": failed})
+        for table in ("checkpoint_writes", "checkpoints"):
+            cur.execute(
+                f"DELETE FROM {table} WHERE thread_id = %s AND checkpoint_id = ANY(%s)",  # noqa: S608
+                (thread_id, failed),
+            )
 
 
 def delete_threads(saver: PostgresSaver, thread_ids: Sequence[str]) -> int:

@@ -41,6 +41,8 @@ class Checkpoints(Protocol):
 
     def marker(self) -> str: ...
 
+    def turn_metadata(self, marker: str) -> dict[str, str]: ...
+
     def discard_since(self, *, thread_id: str, marker: str) -> None: ...
 
 
@@ -123,6 +125,7 @@ class ChatService:
             },
             "callbacks": [usage, DeadlineGuard(timeout_s=self._turn_timeout_s)],
             "recursion_limit": self._max_steps,
+            "metadata": self._checkpoints.turn_metadata(marker),
             "tags": [f"tenant:{turn.tenant_id}"],
         }
         try:

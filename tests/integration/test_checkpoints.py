@@ -1,0 +1,86 @@
+"""Checkpoint housekeeping on the real PostgresSaver: a failed turn leaves nothing, and only
+its own checkpoints go."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from langchain_core.messages import HumanMessage
+from sqlalchemy import text
+
+from agenthub.agents.graph import build_turn_graph, new_turn_input
+from agenthub.db.checkpoints import discard_since, turn_marker, turn_metadata
+from agenthub.domain import LlmSpec, TenantRuntimeConfig
+from agenthub.llm.offline import OfflineChatModel
+
+THREAD = "tenant_acme__user_alice__session_s1"
+
+
+def _graph() -> Any:
+    from agenthub.composition import get_checkpointer
+
+    tenant = TenantRuntimeConfig(
+        tenant_id="acme",
+        tenant_name="ACME",
+        config_version=1,
+        llm=LlmSpec(provider="offline", model_name="offline"),
+    )
+    return build_turn_graph(
+        tenant,
+        model_for=lambda spec: OfflineChatModel(),
+        tools_for=lambda specs: [],
+        checkpointer=get_checkpointer(),
+    )
+
+
+def _run(graph: Any, message: str, marker: str) -> None:
+    config = {"configurable": {"thread_id": THREAD}, "metadata": turn_metadata(marker)}
+    graph.invoke(new_turn_input(HumanMessage(message)), config, durability="exit")
+
+
+def _rows(table: str) -> int:
+    from agenthub.composition import get_engine
+
+    with get_engine().connect() as conn:
+        return int(
+            conn.execute(
+                text(f"SELECT count(*) FROM {table} WHERE thread_id = :t"),
+                {"t": THREAD},
+            ).scalar_one()
+        )
+
+
+def test_a_failed_turn_discards_only_its_own_checkpoints(app_env: None) -> None:
+    from agenthub.composition import get_checkpointer
+
+    graph = _graph()
+    _run(graph, "hello 1", turn_marker())
+    before = (_rows("checkpoints"), _rows("checkpoint_blobs"))
+    # GIVEN turn A started, then turn B of the same session ran and succeeded
+    marker_a = turn_marker()
+    _run(graph, "hello from B", turn_marker())
+    after_b = (_rows("checkpoints"), _rows("checkpoint_blobs"))
+    # ... and turn A wrote a checkpoint before it failed
+    _run(graph, "hello from A", marker_a)
+
+    # WHEN turn A's checkpoints are discarded
+    discard_since(get_checkpointer(), thread_id=THREAD, marker=marker_a)
+
+    # THEN B's turn is still remembered, A's is gone
+    assert after_b[0] > before[0]
+    assert (_rows("checkpoints"), _rows("checkpoint_blobs")) == after_b
+    state = graph.get_state({"configurable": {"thread_id": THREAD}})
+    contents = [m.content for m in state.values["messages"]]
+    assert "hello from B" in contents and "hello from A" not in contents
+
+
+def test_discarding_a_turn_that_wrote_nothing_changes_nothing(app_env: None) -> None:
+    from agenthub.composition import get_checkpointer
+
+    graph = _graph()
+    _run(graph, "hello", turn_marker())
+    counts = (_rows("checkpoints"), _rows("checkpoint_blobs"), _rows("checkpoint_writes"))
+
+    discard_since(get_checkpointer(), thread_id=THREAD, marker=turn_marker())
+
+    assert (_rows("checkpoints"), _rows("checkpoint_blobs"), _rows("checkpoint_writes")) == counts
