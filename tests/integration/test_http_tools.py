@@ -67,6 +67,18 @@ class BusinessApi(BaseHTTPRequestHandler):
             self.send_json(200, DEBT)
         elif route == "echo":
             self.send_json(200, self.received[-1])
+        elif route in ("gzip-small", "gzip-bomb"):
+            import gzip
+
+            size = 100 if route == "gzip-small" else 50_000_000
+            payload = json.dumps({"blob": "x" * size}).encode()
+            content = gzip.compress(payload, compresslevel=9)
+            self.send_response(200)
+            self.send_header("Content-Type", "application/json")
+            self.send_header("Content-Encoding", "gzip")
+            self.send_header("Content-Length", str(len(content)))
+            self.end_headers()
+            self.wfile.write(content)
         elif route == "login":
             content = b'{"ok": true}'
             self.send_response(200)
@@ -421,3 +433,17 @@ def test_a_cookie_one_caller_got_never_goes_out_with_another_callers_request(
     invoke(http_tool(f"{server.base}/echo/{{mst}}"), {"mst": "0123456789"})
 
     assert "cookie" not in server.received[-1]["headers"]
+
+
+def test_a_compressed_answer_is_read_within_the_size_limit(server: Server) -> None:
+    message = invoke(http_tool(f"{server.base}/gzip-small/{{mst}}"), {"mst": "0123456789"})
+
+    assert message.status == "success", message.content
+    assert json.loads(message.content) == {"blob": "x" * 100}
+
+
+def test_a_compression_bomb_is_refused_before_it_is_inflated(server: Server) -> None:
+    """50 MB of JSON sent as ~50 KB of gzip: refused at the size limit, never held whole."""
+    message = invoke(http_tool(f"{server.base}/gzip-bomb/{{mst}}"), {"mst": "0123456789"})
+
+    assert error_of(message)["type"] == "oversize"

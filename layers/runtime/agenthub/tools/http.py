@@ -18,6 +18,7 @@ from __future__ import annotations
 import json
 import re
 import time
+import zlib
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from typing import Any, Literal
@@ -381,9 +382,17 @@ class HttpCall:
         declared = response.headers.get("Content-Length", "")
         if declared.isdigit() and int(declared) > self.max_bytes:
             raise self.oversize(response.status_code)
+        # Raw bytes, decompressed here with a bound: httpx would inflate a whole compressed chunk
+        # (a small "zip bomb" can become gigabytes) before the size check could run.
+        inflate = _inflater(response)
         content = bytearray()
-        for chunk in response.iter_bytes():
-            content += chunk
+        for chunk in response.iter_raw():
+            data = chunk
+            if inflate is not None:
+                data = inflate.decompress(chunk, self.max_bytes + 1 - len(content))
+                if inflate.unconsumed_tail:
+                    raise self.oversize(response.status_code)
+            content += data
             if len(content) > self.max_bytes:
                 raise self.oversize(response.status_code)
             if time.monotonic() > deadline:
@@ -396,6 +405,20 @@ class HttpCall:
             f"the response is larger than the {self.max_bytes} bytes allowed",
             status=status,
         )
+
+
+def _inflater(response: httpx.Response) -> Any:
+    """A bounded decompressor for the response's Content-Encoding (None: not compressed)."""
+    encoding = response.headers.get("Content-Encoding", "identity").strip().lower()
+    if encoding in ("", "identity"):
+        return None
+    if encoding in ("gzip", "x-gzip"):
+        return zlib.decompressobj(wbits=zlib.MAX_WBITS | 16)
+    if encoding == "deflate":
+        return zlib.decompressobj()
+    raise ToolFailure(
+        "invalid_json", f"the service answered in an encoding it was not asked for ({encoding})"
+    )
 
 
 def select_fields(data: Any, paths: Sequence[str]) -> Any:
