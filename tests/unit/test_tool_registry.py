@@ -526,6 +526,22 @@ def test_validate_tool_definition_checks_name_schema_and_config_together(base_en
     assert caught.value.details[0]["field"] == "input_schema.properties.a.type"
 
 
+def test_a_refused_tool_name_is_told_the_rule_the_database_and_admin_api_enforce(
+    base_env: None,
+) -> None:
+    # The database and the admin API refuse '-' and a leading digit: the message must not
+    # offer them.
+    with pytest.raises(ValidationFailedError) as caught:
+        validate_tool_definition(
+            name="get debt", tool_type="HTTP_GET", input_schema=DEBT_SCHEMA, config={"url": URL}
+        )
+
+    assert caught.value.message == "a tool name is a letter, then up to 63 letters, digits or '_'"
+    assert caught.value.details == [
+        {"field": "name", "message": "must be a letter, then up to 63 letters, digits or '_'"}
+    ]
+
+
 def test_an_unbuildable_tool_is_left_out_instead_of_failing_the_agent() -> None:
     from agenthub.tools.registry import build_available_tools
 

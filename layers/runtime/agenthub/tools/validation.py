@@ -30,8 +30,13 @@ def validate_tool_definition(
     """Everything a tool must pass to be saved (ValidationFailedError naming the field)."""
     if not TOOL_NAME.fullmatch(name):
         raise ValidationFailedError(
-            "a tool name is 1-64 letters, digits, '_' or '-'",
-            details=[{"field": "name", "message": "must be 1-64 letters, digits, '_' or '-'"}],
+            "a tool name is a letter, then up to 63 letters, digits or '_'",
+            details=[
+                {
+                    "field": "name",
+                    "message": "must be a letter, then up to 63 letters, digits or '_'",
+                }
+            ],
         )
     validate_input_schema(input_schema)
     validate_tool_config(tool_type, config, input_schema=input_schema, resolver=resolver)
