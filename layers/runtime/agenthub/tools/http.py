@@ -19,7 +19,7 @@ import json
 import re
 import time
 import zlib
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass
 from typing import Any, Literal
 from urllib.parse import parse_qsl, quote, urlsplit
@@ -386,7 +386,7 @@ class HttpCall:
         # (a small "zip bomb" can become gigabytes) before the size check could run.
         inflate = _inflater(response)
         content = bytearray()
-        for chunk in response.iter_raw():
+        for chunk in _raw_chunks(response):
             data = chunk
             if inflate is not None:
                 data = inflate.decompress(chunk, self.max_bytes + 1 - len(content))
@@ -405,6 +405,14 @@ class HttpCall:
             f"the response is larger than the {self.max_bytes} bytes allowed",
             status=status,
         )
+
+
+def _raw_chunks(response: httpx.Response) -> Iterator[bytes]:
+    try:
+        yield from response.iter_raw()
+    except httpx.StreamConsumed:
+        # A response built in memory (a mock transport) has no stream: its bytes are all here.
+        yield response.content
 
 
 def _inflater(response: httpx.Response) -> Any:
