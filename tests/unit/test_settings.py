@@ -107,14 +107,33 @@ def test_placeholder_secrets_are_refused_outside_local_mode(
         Settings()
 
 
-def test_missing_secrets_are_refused_outside_local_mode(monkeypatch: pytest.MonkeyPatch) -> None:
+def test_a_missing_database_is_refused_outside_local_mode(monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setenv("AGENTHUB_ENV", "staging")
 
-    with pytest.raises(ValidationError) as error:
+    with pytest.raises(ValidationError, match=r"database\.url"):
         Settings()
 
-    message = str(error.value)
-    assert "database.url" in message and "fernet_keys" in message and "jwks_url" in message
+
+def test_keys_are_required_where_they_are_used_not_by_every_function(
+    monkeypatch: pytest.MonkeyPatch, tmp_path: Path
+) -> None:
+    """Sessions, retention and reload need neither Fernet keys nor the JWT key source's secret;
+    the key ring and the verifier refuse to work without theirs."""
+    from agenthub.auth.jwt import JwtVerifier
+    from agenthub.crypto import keyring_from_settings
+    from agenthub.errors import ConfigurationError
+
+    monkeypatch.setenv("AGENTHUB_ENV", "prod")
+    monkeypatch.setenv("AGENTHUB_STATE_DIR", str(tmp_path))
+    monkeypatch.setenv("DATABASE_URL", "postgresql://app:s3cr3t-pw@db.internal:5432/agenthub")
+
+    settings = Settings()
+
+    with pytest.raises(ConfigurationError):
+        keyring_from_settings(settings)
+    with pytest.raises(ConfigurationError):
+        JwtVerifier.from_settings(settings)
+    assert not (tmp_path / "fernet.key").exists()
 
 
 def test_local_mode_needs_no_secret() -> None:

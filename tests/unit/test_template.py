@@ -327,8 +327,18 @@ def _policy_templates(template: dict[str, Any], logical_id: str) -> list[tuple[s
     return [next(iter(p.items())) for p in policies]
 
 
+# Only the functions that encrypt or decrypt stored secrets may read the Fernet keys.
+SECRETS_READ = {
+    "ChatFunction": ["DatabaseSecretArn", "FernetKeysSecretArn"],
+    "AdminFunction": ["DatabaseSecretArn", "FernetKeysSecretArn"],
+    "SessionsFunction": ["DatabaseSecretArn"],
+    "ConfigReloadFunction": ["DatabaseSecretArn"],
+    "RetentionFunction": ["DatabaseSecretArn"],
+}
+
+
 @pytest.mark.parametrize("logical_id", sorted(FUNCTIONS))
-def test_each_function_reads_exactly_the_two_secrets(
+def test_each_function_reads_only_the_secrets_it_needs(
     template: dict[str, Any], logical_id: str
 ) -> None:
     secrets = [
@@ -336,8 +346,12 @@ def test_each_function_reads_exactly_the_two_secrets(
         for name, args in _policy_templates(template, logical_id)
         if name == "AWSSecretsManagerGetSecretValuePolicy"
     ]
+    environment = _Evaluator(template, SAMPLE_PARAMETERS).environment(logical_id)
 
-    assert sorted(s["Ref"] for s in secrets) == ["DatabaseSecretArn", "FernetKeysSecretArn"]
+    assert sorted(s["Ref"] for s in secrets) == SECRETS_READ[logical_id]
+    assert environment["AGENTHUB_SECRET_IDS"].split(",") == [
+        SAMPLE_PARAMETERS[name] for name in SECRETS_READ[logical_id]
+    ]
 
 
 def test_only_the_admin_function_may_send_reload_messages(template: dict[str, Any]) -> None:
