@@ -43,6 +43,7 @@ from agenthub.agents.prompts import (
     supervisor_prompt,
 )
 from agenthub.domain import AgentSpec, LlmSpec, TenantRuntimeConfig, ToolSpec
+from agenthub.observability import get_logger
 
 AGENT_NODE = "agent"
 # The checkpointed transcript keeps this many messages (the messages table keeps them all):
@@ -205,6 +206,11 @@ def build_turn_graph(
         produced = out["messages"][len(history) :]
         final = next((m for m in reversed(produced) if isinstance(m, AIMessage)), None)
         shaped = shape_answer(final.content if final else "", spec.output_format)
+        if shaped.fallback_reason:
+            get_logger().info(
+                "answer fell back to text",
+                extra={"agent": spec.name, "fallback_reason": shaped.fallback_reason},
+            )
         calls = _tool_call_log(produced)
         failed = any(call["status"] == "error" for call in calls)
         return {

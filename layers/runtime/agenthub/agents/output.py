@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import json
 import re
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from functools import lru_cache
 from typing import Any
 
@@ -25,9 +25,8 @@ class ShapedAnswer:
     renderer_hint: str
     text: str
     data: Any = None
-    # Why the structured form was not used, when it was not (for logs and tests).
+    # Why the structured form was not used, when it was not (logged by the graph).
     fallback_reason: str | None = None
-    extra: dict[str, Any] = field(default_factory=dict)
 
 
 def format_instructions(fmt: OutputFormatSpec) -> str:

@@ -10,9 +10,10 @@ from pydantic import BaseModel, ConfigDict, Field, field_validator
 
 from agenthub.api.app import create_app
 from agenthub.auth.deps import TenantPrincipal
+from agenthub.db.models import TENANT_ID_PATTERN
 from agenthub.services.chat import ChatAnswer, ChatTurn
 
-TenantId = Annotated[str, Path(pattern=r"^[a-z0-9][a-z0-9-]{1,62}$")]
+TenantId = Annotated[str, Path(pattern=TENANT_ID_PATTERN, examples=["acme"])]
 MAX_MESSAGE_CHARS = 8000
 
 

@@ -101,14 +101,6 @@ class CachedConfigSource:
         with self._stats_lock:
             return {k: self._totals.get(k, 0) for k in ("hits", "misses", "redis_errors")}
 
-    def forget(self, tenant_id: str | None = None) -> None:
-        """Drop L1 entries (tests, and the local stack after a reload)."""
-        with self._l1_lock:
-            if tenant_id is None:
-                self._l1.clear()
-            else:
-                self._l1.pop(tenant_id, None)
-
     # --- steps ---------------------------------------------------------------------------------
 
     def _front_read(self, tenant_id: str) -> FrontRead | None:
