@@ -91,9 +91,12 @@ class CryptoSettings(BaseModel):
 
 
 class LlmSettings(BaseModel):
-    request_timeout_s: float = Field(default=20.0, gt=0)
+    # The turn deadline stops new model and tool calls; one already started may still take
+    # request_timeout_s x (1 + max_retries). Keep turn_timeout_s plus that under the function's
+    # timeout (29 s behind API Gateway): 12 + 8 x 2 = 28.
+    request_timeout_s: float = Field(default=8.0, gt=0)
     max_retries: int = Field(default=1, ge=0, le=5)
-    turn_timeout_s: float = Field(default=25.0, gt=0)
+    turn_timeout_s: float = Field(default=12.0, gt=0)
     max_steps: int = Field(default=12, ge=2, le=100)
 
 
