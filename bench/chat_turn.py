@@ -60,6 +60,7 @@ class Stack:
 
 @contextlib.contextmanager
 def stack() -> Iterator[Stack]:
+    from _stack import business_api, embedded_redis, temporary_database  # bench/_stack.py
     from cryptography.fernet import Fernet
 
     from agenthub.auth.devkeys import ensure_dev_key_pair, mint_token
@@ -73,9 +74,9 @@ def stack() -> Iterator[Stack]:
     for name in [name for name in os.environ if name.startswith("AGENTHUB_")]:
         del os.environ[name]  # the shell's settings must not change what is measured
     with contextlib.ExitStack() as cleanup:
-        database_url = cleanup.enter_context(_database(state))
-        redis_url = os.environ.get("REDIS_URL") or _embedded_redis(state, cleanup)
-        api_url = _business_api(keys.public_pem, cleanup)
+        database_url = cleanup.enter_context(temporary_database(state, prefix="agenthub_bench"))
+        redis_url = os.environ.get("REDIS_URL") or embedded_redis(state, cleanup)
+        api_url = business_api(keys.public_pem, issuer=ISSUER, audience=AUDIENCE, cleanup=cleanup)
         fake = cleanup.enter_context(FakeOpenAIServer(responder=ScriptedModel()))
         os.environ.update(
             {
@@ -106,54 +107,6 @@ def stack() -> Iterator[Stack]:
             audience=AUDIENCE,
         )
         yield Stack(api_url, fake, token, api_key)
-
-
-@contextlib.contextmanager
-def _database(state: Path) -> Iterator[str]:
-    """A migrated database of our own: in the configured server, else embedded."""
-    from sqlalchemy import create_engine, text
-    from sqlalchemy.engine import make_url
-
-    from agenthub.db.engine import sqlalchemy_url
-    from agenthub.db.migrate import upgrade
-    from agenthub.embedded import start_postgres
-
-    configured = os.environ.get("DATABASE_URL")
-    server_url = configured or start_postgres(state / "postgres")
-    name = f"agenthub_bench_{uuid.uuid4().hex[:10]}"
-    admin = create_engine(sqlalchemy_url(server_url), isolation_level="AUTOCOMMIT")
-    with admin.connect() as conn:
-        conn.execute(text(f'CREATE DATABASE "{name}"'))
-    url = make_url(server_url).set(database=name).render_as_string(hide_password=False)
-    try:
-        upgrade(url)
-        yield url
-    finally:
-        from agenthub import composition
-
-        composition.reset()  # closes the pools that hold connections to it
-        with admin.connect() as conn:
-            conn.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
-        admin.dispose()
-
-
-def _embedded_redis(state: Path, cleanup: contextlib.ExitStack) -> str:
-    from agenthub.embedded import EmbeddedRedis
-
-    server = EmbeddedRedis(data_dir=state / "redis")
-    url = server.start()
-    cleanup.callback(server.stop)
-    return url
-
-
-def _business_api(public_pem: str, cleanup: contextlib.ExitStack) -> str:
-    from agenthub.demo import create_business_api
-    from tests.support.servers import UvicornThread
-
-    app = create_business_api(public_key_pem=public_pem, issuer=ISSUER, audience=AUDIENCE)
-    server = UvicornThread(app, name="business-api").start()
-    cleanup.callback(server.stop)
-    return str(server.base_url)
 
 
 def _seed(*, api_url: str, fake_base_url: str, api_key: str) -> None:

@@ -29,7 +29,6 @@ import subprocess
 import sys
 import tempfile
 import time
-import uuid
 from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
@@ -92,6 +91,7 @@ class Setup:
 
 @contextlib.contextmanager
 def setup(*, debt: bool) -> Iterator[Setup]:
+    from _stack import business_api, embedded_redis, temporary_database  # bench/_stack.py
     from cryptography.fernet import Fernet
 
     from agenthub.auth.devkeys import ensure_dev_key_pair, mint_token
@@ -100,9 +100,13 @@ def setup(*, debt: bool) -> Iterator[Setup]:
     keys = ensure_dev_key_pair(state)
     with contextlib.ExitStack() as cleanup:
         cleanup.callback(shutil.rmtree, state, ignore_errors=True)
-        database_url = cleanup.enter_context(_database(state))
-        redis_url = os.environ.get("REDIS_URL") or _embedded_redis(state, cleanup)
-        api_url = _business_api(keys.public_pem, cleanup) if debt else UNUSED_API
+        database_url = cleanup.enter_context(temporary_database(state, prefix="agenthub_cold"))
+        redis_url = os.environ.get("REDIS_URL") or embedded_redis(state, cleanup)
+        api_url = (
+            business_api(keys.public_pem, issuer=ISSUER, audience=AUDIENCE, cleanup=cleanup)
+            if debt
+            else UNUSED_API
+        )
         settings = {
             "AGENTHUB_ENV": "local",
             "AGENTHUB_STATE_DIR": str(state),
@@ -140,53 +144,6 @@ def _child_environment(settings: dict[str, str]) -> dict[str, str]:
     env.update(settings)
     env["PYTHONDONTWRITEBYTECODE"] = "0"  # keep .pyc caches: a Lambda layer is not recompiled
     return env
-
-
-@contextlib.contextmanager
-def _database(state: Path) -> Iterator[str]:
-    """A migrated database of our own: in the configured server, else embedded."""
-    from sqlalchemy import create_engine, text
-    from sqlalchemy.engine import make_url
-
-    from agenthub.db.engine import sqlalchemy_url
-    from agenthub.db.migrate import upgrade
-    from agenthub.embedded import start_postgres
-
-    server_url = os.environ.get("DATABASE_URL") or start_postgres(state / "postgres")
-    name = f"agenthub_cold_{uuid.uuid4().hex[:10]}"
-    admin = create_engine(sqlalchemy_url(server_url), isolation_level="AUTOCOMMIT")
-    with admin.connect() as conn:
-        conn.execute(text(f'CREATE DATABASE "{name}"'))
-    url = make_url(server_url).set(database=name).render_as_string(hide_password=False)
-    try:
-        upgrade(url)
-        yield url
-    finally:
-        from agenthub import composition
-
-        composition.reset()
-        with admin.connect() as conn:
-            conn.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
-        admin.dispose()
-
-
-def _embedded_redis(state: Path, cleanup: contextlib.ExitStack) -> str:
-    from agenthub.embedded import EmbeddedRedis
-
-    server = EmbeddedRedis(data_dir=state / "redis")
-    url = server.start()
-    cleanup.callback(server.stop)
-    return url
-
-
-def _business_api(public_pem: str, cleanup: contextlib.ExitStack) -> str:
-    from agenthub.demo import create_business_api
-    from tests.support.servers import UvicornThread
-
-    app = create_business_api(public_key_pem=public_pem, issuer=ISSUER, audience=AUDIENCE)
-    server = UvicornThread(app, name="business-api").start()
-    cleanup.callback(server.stop)
-    return str(server.base_url)
 
 
 def _seed(api_url: str) -> None:
