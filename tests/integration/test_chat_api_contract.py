@@ -214,3 +214,29 @@ def test_an_unreachable_database_is_503(
     assert result.body["error"]["code"] == "service_unavailable"
     assert "database" in result.body["error"]["message"]
     assert result.headers["retry-after"]
+
+
+def test_a_message_sent_while_the_previous_one_is_answered_is_409(seeded: None, chat: Chat) -> None:
+    import uuid
+
+    from agenthub.composition import get_sessionmaker
+    from agenthub.db.engine import transaction
+    from agenthub.repositories import ChatSessionRepository
+
+    first = chat("hello")
+    session_id = first.body["session_id"]
+    with transaction(get_sessionmaker()) as db:  # a turn of this session is being answered
+        assert ChatSessionRepository(db).claim_turn(
+            tenant_id="acme", user_id="alice", session_id=uuid.UUID(session_id), stale_after_s=60
+        )
+    before = _stored()
+
+    second = chat("hello again", session_id=session_id)
+
+    assert second.status == 409
+    assert second.body["error"]["code"] == "conflict"
+    assert _stored() == before
+    with transaction(get_sessionmaker()) as db:
+        ChatSessionRepository(db).release_turn(tenant_id="acme", session_id=uuid.UUID(session_id))
+    assert chat("hello again", session_id=session_id).status == 200
+    assert chat("and once more", session_id=session_id).status == 200  # released by the answer

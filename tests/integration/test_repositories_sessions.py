@@ -326,3 +326,41 @@ def test_start_session_stores_a_new_session_with_its_first_turn(repo_db: Session
             tenant_id=TENANT_A, session_id=session_id, limit=10
         )
     ] == [1, 2, 3, 4]
+
+
+@pytest.mark.usefixtures("tenants")
+def test_one_turn_at_a_time_per_session(repo_db: Session) -> None:
+    sessions = ChatSessionRepository(repo_db)
+    chat_session = sessions.create(tenant_id=TENANT_A, user_id=ALICE, title="t")
+    claim = {"tenant_id": TENANT_A, "user_id": ALICE, "session_id": chat_session.id}
+
+    assert sessions.claim_turn(**claim, stale_after_s=30) is True
+    assert sessions.claim_turn(**claim, stale_after_s=30) is False  # a double submit waits
+    assert sessions.claim_turn(**{**claim, "user_id": BOB}, stale_after_s=30) is None
+    assert sessions.claim_turn(**{**claim, "tenant_id": TENANT_B}, stale_after_s=30) is None
+
+    sessions.release_turn(tenant_id=TENANT_A, session_id=chat_session.id)
+    assert sessions.claim_turn(**claim, stale_after_s=30) is True
+
+    # A claim left by a crashed turn is taken over once it is stale.
+    repo_db.execute(
+        update(ChatSession)
+        .where(ChatSession.id == chat_session.id)
+        .values(turn_started_at=datetime.now(UTC) - timedelta(minutes=5))
+    )
+    assert sessions.claim_turn(**claim, stale_after_s=60) is True
+
+
+@pytest.mark.usefixtures("tenants")
+def test_a_stored_turn_releases_the_claim(repo_db: Session) -> None:
+    sessions = ChatSessionRepository(repo_db)
+    chat_session = sessions.create(tenant_id=TENANT_A, user_id=ALICE, title="t")
+    claim = {"tenant_id": TENANT_A, "user_id": ALICE, "session_id": chat_session.id}
+    assert sessions.claim_turn(**claim, stale_after_s=30) is True
+    user, assistant = _turn(1)
+
+    MessageRepository(repo_db).append_turn(
+        tenant_id=TENANT_A, session_id=chat_session.id, user=user, assistant=assistant
+    )
+
+    assert sessions.claim_turn(**claim, stale_after_s=30) is True

@@ -282,6 +282,9 @@ class ChatSession(Timestamps, Base):
     last_activity_at: Mapped[datetime] = mapped_column(
         DateTime(timezone=True), server_default=func.now(), nullable=False
     )
+    # Set while a turn of this session is being answered: a second message (a double submit)
+    # waits for it instead of forking the conversation's memory.
+    turn_started_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True), nullable=True)
 
     __table_args__ = (
         Index("ix_sessions_tenant_user_activity", "tenant_id", "user_id", "last_activity_at", "id"),

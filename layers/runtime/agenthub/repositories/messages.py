@@ -61,6 +61,7 @@ class MessageRepository:
                 .values(
                     message_count=ChatSession.message_count + 2,
                     last_activity_at=func.now(),
+                    turn_started_at=None,  # this turn is answered: the next may go
                     title=case(
                         (ChatSession.title == "", title_from(user.content)),
                         else_=ChatSession.title,

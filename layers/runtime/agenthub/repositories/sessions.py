@@ -10,7 +10,7 @@ import uuid
 from collections.abc import Sequence
 from datetime import datetime
 
-from sqlalchemy import DateTime, Uuid, delete, literal, select, tuple_
+from sqlalchemy import DateTime, Uuid, delete, func, literal, or_, select, tuple_, update
 from sqlalchemy.orm import Session
 
 from agenthub.db.models import ChatSession
@@ -52,6 +52,42 @@ class ChatSessionRepository:
             ChatSession.id == session_id,
         )
         return self.db.scalars(statement).one_or_none()
+
+    def claim_turn(
+        self, *, tenant_id: str, user_id: str, session_id: uuid.UUID, stale_after_s: float
+    ) -> bool | None:
+        """Mark a turn of the session as being answered, in one statement.
+
+        None: no such session for this user of this tenant; False: another turn is being
+        answered (and started less than `stale_after_s` ago); True: this turn may go ahead.
+        """
+        stale = func.now() - func.make_interval(0, 0, 0, 0, 0, 0, stale_after_s)
+        statement = (
+            update(ChatSession)
+            .where(
+                ChatSession.tenant_id == tenant_id,
+                ChatSession.user_id == user_id,
+                ChatSession.id == session_id,
+                or_(ChatSession.turn_started_at.is_(None), ChatSession.turn_started_at < stale),
+            )
+            .values(turn_started_at=func.now())
+            .returning(ChatSession.id)
+            .execution_options(synchronize_session=False)
+        )
+        if self.db.execute(statement).scalar_one_or_none() is not None:
+            return True
+        return (
+            False if self.get(tenant_id=tenant_id, user_id=user_id, session_id=session_id) else None
+        )
+
+    def release_turn(self, *, tenant_id: str, session_id: uuid.UUID) -> None:
+        """The turn is over (answered or failed): the next message may go."""
+        self.db.execute(
+            update(ChatSession)
+            .where(ChatSession.tenant_id == tenant_id, ChatSession.id == session_id)
+            .values(turn_started_at=None)
+            .execution_options(synchronize_session=False)
+        )
 
     def list(
         self, *, tenant_id: str, user_id: str, limit: int = 20, cursor: str | None = None

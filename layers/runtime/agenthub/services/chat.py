@@ -20,6 +20,7 @@ from agenthub.db.engine import transaction
 from agenthub.domain import TOOL_CONTEXT_KEY, TenantRuntimeConfig, ToolContext
 from agenthub.errors import (
     ConfigurationError,
+    ConflictError,
     DecryptionError,
     NotFoundError,
     ServiceUnavailableError,
@@ -102,12 +103,12 @@ class ChatService:
         started = self._clock()
         config = self._configs.get(turn.tenant_id)
         session_id = turn.session_id or uuid.uuid4()
+        graph = self._usable_graph(config)
         if turn.session_id is not None:
-            self._require_session(turn)
+            self._claim_session(turn)  # released by the stored answer, or below on failure
         thread = make_thread_id(
             tenant_id=turn.tenant_id, user_id=turn.user_id, session_id=str(session_id)
         )
-        graph = self._usable_graph(config)
         usage = UsageCollector(prices=_prices(config))
         tool_log = ToolCallLog()
         marker = self._checkpoints.marker()
@@ -142,6 +143,7 @@ class ChatService:
         except Exception as exc:
             # No half turn: neither the checkpoint nor the messages keep anything of it.
             self._checkpoints.discard_since(thread_id=thread, marker=marker)
+            self._release_session(turn)
             translated = translate_provider_error(exc)
             if translated is None:
                 raise
@@ -179,14 +181,35 @@ class ChatService:
                 "needs an administrator's attention"
             ) from exc
 
-    def _require_session(self, turn: ChatTurn) -> None:
+    def _claim_session(self, turn: ChatTurn) -> None:
+        """One turn at a time per session: a double submit gets 409 instead of forking the
+        conversation's memory. A claim older than the turn timeout is taken over."""
         assert turn.session_id is not None
-        with self._sessions() as db:
-            found = ChatSessionRepository(db).get(
-                tenant_id=turn.tenant_id, user_id=turn.user_id, session_id=turn.session_id
+        with transaction(self._sessions) as db:
+            claimed = ChatSessionRepository(db).claim_turn(
+                tenant_id=turn.tenant_id,
+                user_id=turn.user_id,
+                session_id=turn.session_id,
+                stale_after_s=self._turn_timeout_s * 3,
             )
-        if found is None:
+        if claimed is None:
             raise NotFoundError("session not found")
+        if not claimed:
+            raise ConflictError(
+                "the previous message of this session is still being answered; "
+                "send this one when it is done"
+            )
+
+    def _release_session(self, turn: ChatTurn) -> None:
+        if turn.session_id is None:
+            return
+        try:
+            with transaction(self._sessions) as db:
+                ChatSessionRepository(db).release_turn(
+                    tenant_id=turn.tenant_id, session_id=turn.session_id
+                )
+        except Exception:  # the claim goes stale by itself; the turn's own error matters more
+            get_logger().warning("could not release the session's turn claim")
 
     def _store_turn(
         self,
