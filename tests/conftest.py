@@ -7,6 +7,7 @@ flushed Redis database. Tiers follow the folder: tests/unit, tests/integration, 
 from __future__ import annotations
 
 import os
+import tempfile
 import uuid
 from collections.abc import Iterator
 from pathlib import Path
@@ -51,13 +52,20 @@ def _admin_execute(admin_url: str, statement: str) -> None:
 
 
 @pytest.fixture(scope="session")
-def pg_admin_url(tmp_path_factory: pytest.TempPathFactory) -> str:
+def pg_admin_url() -> Iterator[str]:
     configured = os.environ.get("DATABASE_URL")
     if configured:
-        return configured
+        yield configured
+        return
     from agenthub.embedded import start_postgres
 
-    return start_postgres(tmp_path_factory.mktemp("postgres"))
+    # Not under pytest's temporary root: a second pytest run on this machine re-locks that root
+    # to 0700 (and prunes old runs), which pulls the data directory from under a PostgreSQL that
+    # runs as another user. A directory of this run's own keeps parallel runs apart.
+    data_dir = Path(tempfile.mkdtemp(prefix="agenthub-test-pg-"))
+    data_dir.chmod(0o755)
+    # The server stops, and its data directory goes, when this process exits.
+    yield start_postgres(data_dir, delete_on_exit=True)
 
 
 @pytest.fixture(scope="session")

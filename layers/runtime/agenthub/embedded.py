@@ -19,8 +19,11 @@ from pathlib import Path
 from agenthub.errors import ConfigurationError
 
 
-def start_postgres(data_dir: Path) -> str:
-    """Start (or join) the embedded PostgreSQL in `data_dir`; returns a libpq URL."""
+def start_postgres(data_dir: Path, *, delete_on_exit: bool = False) -> str:
+    """Start (or join) the embedded PostgreSQL in `data_dir`; returns a libpq URL.
+
+    The server stops when this process exits; with `delete_on_exit` its data goes too.
+    """
     try:
         import pgserver
     except ImportError as exc:  # pragma: no cover - depends on the install
@@ -32,7 +35,7 @@ def start_postgres(data_dir: Path) -> str:
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")  # platformdirs complains about XDG_RUNTIME_DIR
         server = pgserver.get_server(  # type: ignore[attr-defined]
-            str(data_dir.resolve()), cleanup_mode="stop"
+            str(data_dir.resolve()), cleanup_mode="delete" if delete_on_exit else "stop"
         )
     return str(server.get_uri())
 
