@@ -19,7 +19,7 @@ from cryptography.hazmat.primitives.asymmetric import rsa
 from sqlalchemy import create_engine, text
 from sqlalchemy.engine import make_url
 
-pytest_plugins = ["tests.support.servers"]
+pytest_plugins = ["tests.support.servers", "tests.integration.storage_fixtures"]
 
 TEST_ISSUER = "https://auth.test.agenthub"
 TEST_AUDIENCE = "agenthub-api"

@@ -10,7 +10,7 @@ import sys
 import threading
 from collections.abc import Callable, Sequence
 from functools import update_wrapper
-from typing import TYPE_CHECKING, Any, Generic, TypeVar
+from typing import TYPE_CHECKING, Any, Generic, Literal, TypeVar
 
 from agenthub.errors import ConfigurationError
 from agenthub.settings import get_settings, reset_settings
@@ -33,6 +33,7 @@ if TYPE_CHECKING:
     from agenthub.services.reload import SqsReloadPublisher
     from agenthub.services.retention import RetentionService
     from agenthub.services.sessions import SessionService, ThreadStore
+    from agenthub.storage.objects import ObjectStore
 
 
 _T = TypeVar("_T")
@@ -281,6 +282,35 @@ def get_sqs_client() -> Any:
         endpoint_url=aws.endpoint_url,
         config=Config(connect_timeout=2, read_timeout=3, retries={"max_attempts": 2}),
     )
+
+
+@component
+def get_s3_client() -> Any:
+    import boto3
+    from botocore.config import Config
+
+    aws = get_settings().aws
+    # Virtual-hosted addressing would not resolve against a local endpoint (moto, LocalStack).
+    addressing: Literal["path", "auto"] = "path" if aws.endpoint_url else "auto"
+    return boto3.client(
+        "s3",
+        region_name=aws.region,
+        endpoint_url=aws.endpoint_url,
+        config=Config(
+            connect_timeout=2,
+            read_timeout=10,
+            retries={"max_attempts": 2},
+            signature_version="s3v4",
+            s3={"addressing_style": addressing},
+        ),
+    )
+
+
+@component
+def get_object_store() -> ObjectStore:
+    from agenthub.storage.objects import ObjectStore
+
+    return ObjectStore(get_s3_client(), get_settings().aws.files_bucket)
 
 
 @component

@@ -11,7 +11,8 @@ AgentHubError
 ├── ValidationFailedError      422 validation_error
 ├── RateLimitedError           429 rate_limited
 ├── UpstreamError              502 upstream_error
-│   └── LlmProviderError       502 llm_provider_error
+│   ├── LlmProviderError       502 llm_provider_error
+│   └── StorageError           502 storage_unavailable (S3)
 ├── ServiceUnavailableError    503 service_unavailable
 ├── ConfigurationError         500 configuration_error (settings, keys)
 ├── DecryptionError            500 decryption_error
@@ -78,6 +79,10 @@ class UpstreamError(AgentHubError):
 
 class LlmProviderError(UpstreamError):
     code = "llm_provider_error"
+
+
+class StorageError(UpstreamError):
+    code = "storage_unavailable"
 
 
 class ServiceUnavailableError(AgentHubError):

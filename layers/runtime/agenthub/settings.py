@@ -66,6 +66,10 @@ class AwsSettings(BaseModel):
     region: str = "us-east-1"
     endpoint_url: str | None = None
     reload_queue_url: str | None = None
+    # Tenant files (knowledge documents, chat attachments), every key under tenant/{id}/.
+    files_bucket: str | None = None
+    # Knowledge ingestion: S3 uploads become messages here (the ingest function consumes them).
+    ingest_queue_url: str | None = None
 
 
 class AuthSettings(BaseModel):

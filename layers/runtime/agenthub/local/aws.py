@@ -20,6 +20,7 @@ from agenthub.local.lambda_runtime import LOCAL_REGION
 LOCALSTACK_PORT = 4566
 RELOAD_QUEUE = "agenthub-config-reload"
 RELOAD_DLQ = "agenthub-config-reload-dlq"
+FILES_BUCKET = "agenthub-local-files"
 LOCAL_SECRET_ID = "agenthub/local"  # noqa: S105 - the secret's name, not its value
 MAX_RECEIVE_COUNT = 3
 # At least the config_reload function's timeout, as AWS requires for an event source.
@@ -73,6 +74,7 @@ class LocalAwsResources:
     dlq_url: str
     dlq_arn: str
     secret_id: str
+    files_bucket: str = FILES_BUCKET
 
 
 def aws_client(service: str, endpoint_url: str, region: str = LOCAL_REGION) -> Any:
@@ -93,6 +95,18 @@ def _ensure_queue(sqs: Any, name: str, attributes: dict[str, str]) -> tuple[str,
     return url, str(arn["QueueArn"])
 
 
+def _ensure_bucket(s3: Any, name: str, region: str) -> None:
+    try:
+        s3.head_bucket(Bucket=name)
+        return
+    except Exception:  # noqa: S110 - missing: create it below
+        pass
+    if region == "us-east-1":
+        s3.create_bucket(Bucket=name)
+    else:
+        s3.create_bucket(Bucket=name, CreateBucketConfiguration={"LocationConstraint": region})
+
+
 def bootstrap(
     endpoint_url: str,
     *,
@@ -109,6 +123,7 @@ def bootstrap(
         RELOAD_QUEUE,
         {"VisibilityTimeout": str(visibility_timeout_s), "RedrivePolicy": json.dumps(redrive)},
     )
+    _ensure_bucket(aws_client("s3", endpoint_url, region), FILES_BUCKET, region)
     secrets = aws_client("secretsmanager", endpoint_url, region)
     secret = json.dumps({"crypto__fernet_keys": fernet_key})
     try:
@@ -159,10 +174,12 @@ def local_aws_environment(
     env = {
         "AGENTHUB_AWS__ENDPOINT_URL": resources.endpoint_url,
         "AGENTHUB_AWS__RELOAD_QUEUE_URL": resources.queue_url,
+        "AGENTHUB_AWS__FILES_BUCKET": resources.files_bucket,
     }
     if keep_real_aws_for_others:
         env["AWS_ENDPOINT_URL_SQS"] = resources.endpoint_url
         env["AWS_ENDPOINT_URL_SECRETS_MANAGER"] = resources.endpoint_url
+        env["AWS_ENDPOINT_URL_S3"] = resources.endpoint_url
     else:
         env["AWS_ENDPOINT_URL"] = resources.endpoint_url
     if not environ.get("AGENTHUB_SECRET_IDS") and not environ.get("AGENTHUB_CRYPTO__FERNET_KEYS"):

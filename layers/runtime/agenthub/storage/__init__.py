@@ -1,0 +1,1 @@
+"""Object storage for tenant files (knowledge documents, chat attachments)."""
