@@ -38,7 +38,11 @@ def unavailable_dependency(exc: BaseException) -> str | None:
 
 
 def create_app(*, title: str, description: str, version: str = "1.0.0") -> FastAPI:
+    from agenthub.auth.deps import VERIFIER_STATE
+    from agenthub.composition import get_jwt_verifier
+
     app = FastAPI(title=title, description=description, version=version)
+    setattr(app.state, VERIFIER_STATE, get_jwt_verifier)  # the routes' auth dependency
     install_error_handlers(app)
 
     @app.middleware("http")
