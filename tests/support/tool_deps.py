@@ -21,7 +21,8 @@ def close_guarded_clients() -> None:
     """Close the process's guarded clients: no pooled connection outlives its test server."""
     for component in (
         composition.get_guarded_http_client,
-        composition.get_guarded_async_http_client,
+        composition.get_provider_http_client,
+        composition.get_provider_async_http_client,
     ):
         if component.built:
             client = component()

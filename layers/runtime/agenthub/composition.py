@@ -173,7 +173,11 @@ def reset() -> None:
         get_checkpointer().conn.close()
     if _embedded_redis.built:
         _embedded_redis().stop()
-    for client in (get_guarded_http_client, get_guarded_async_http_client):
+    for client in (
+        get_guarded_http_client,
+        get_provider_http_client,
+        get_provider_async_http_client,
+    ):
         if client.built:
             _close_quietly(client())
     for value in list(globals().values()):
@@ -208,17 +212,28 @@ def get_config_source() -> CachedConfigSource:
 
 @component
 def get_guarded_http_client() -> httpx.Client:
-    """The SSRF-guarded client of HTTP tools and provider SDKs (one pool per process)."""
+    """The SSRF-guarded client of HTTP tools (one pool per process)."""
     from agenthub.tools.transport import guarded_http_client
 
     return guarded_http_client(allow=get_settings().tools.ssrf_allow)
 
 
 @component
-def get_guarded_async_http_client() -> httpx.AsyncClient:
+def get_provider_http_client() -> httpx.Client:
+    """The SSRF-guarded client of provider SDKs: a tenant chooses the LLM `base_url`; a refused
+    address is a connection error the SDK reports (the chat answers 502)."""
+    from agenthub.tools.transport import guarded_http_client
+
+    allow = get_settings().tools.ssrf_allow
+    return guarded_http_client(allow=allow, refuse_as_connect_error=True)
+
+
+@component
+def get_provider_async_http_client() -> httpx.AsyncClient:
     from agenthub.tools.transport import guarded_async_http_client
 
-    return guarded_async_http_client(allow=get_settings().tools.ssrf_allow)
+    allow = get_settings().tools.ssrf_allow
+    return guarded_async_http_client(allow=allow, refuse_as_connect_error=True)
 
 
 def _close_quietly(client: httpx.Client | httpx.AsyncClient) -> None:
@@ -243,7 +258,7 @@ def get_model_cache() -> ModelCache:
     options = ModelOptions(
         timeout_s=settings.llm.request_timeout_s,
         max_retries=settings.llm.max_retries,
-        http=ProviderHttp(sync=get_guarded_http_client, async_=get_guarded_async_http_client),
+        http=ProviderHttp(sync=get_provider_http_client, async_=get_provider_async_http_client),
         allow_env_key=settings.is_local,
         aws_region=settings.aws.region,
     )

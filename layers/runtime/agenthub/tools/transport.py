@@ -23,17 +23,30 @@ from http.cookiejar import CookieJar, DefaultCookiePolicy
 import httpcore
 import httpx
 
+from agenthub.errors import SsrfBlockedError
 from agenthub.tools.ssrf import Resolver, SsrfPolicy, system_resolver
 
 POOL_LIMITS = httpx.Limits(max_connections=50, max_keepalive_connections=10, keepalive_expiry=30)
 
 
 class GuardedNetworkBackend(httpcore.NetworkBackend):
-    """An httpcore backend that refuses (SsrfBlockedError) to connect where tools may not go."""
+    """An httpcore backend that refuses (SsrfBlockedError) to connect where tools may not go.
 
-    def __init__(self, policy: SsrfPolicy, resolver: Resolver = system_resolver) -> None:
+    `refuse_as_connect_error`: raise the refusal as httpcore.ConnectError instead, for provider
+    SDKs, which then report it as the endpoint being unreachable (a 502 for the chat), not as
+    an exception they don't know.
+    """
+
+    def __init__(
+        self,
+        policy: SsrfPolicy,
+        resolver: Resolver = system_resolver,
+        *,
+        refuse_as_connect_error: bool = False,
+    ) -> None:
         self._policy = policy
         self._resolver = resolver
+        self._refuse_as_connect_error = refuse_as_connect_error
         self._tcp = httpcore.SyncBackend()
 
     def connect_tcp(
@@ -48,6 +61,10 @@ class GuardedNetworkBackend(httpcore.NetworkBackend):
             addresses = self._policy.checked_addresses(host, port, resolver=self._resolver)
         except OSError as exc:
             raise httpcore.ConnectError(f"cannot resolve {host!r}") from exc
+        except SsrfBlockedError as exc:
+            if self._refuse_as_connect_error:
+                raise httpcore.ConnectError(f"refused: {exc.message}") from exc
+            raise
         failure: httpcore.ConnectError | None = None
         for address in addresses:
             try:
@@ -79,6 +96,7 @@ class GuardedTransport(httpx.HTTPTransport):
         policy: SsrfPolicy,
         resolver: Resolver = system_resolver,
         limits: httpx.Limits = POOL_LIMITS,
+        refuse_as_connect_error: bool = False,
     ) -> None:
         super().__init__(trust_env=False, limits=limits)
         # httpx 0.28 takes no httpcore network backend (encode/httpx#3180), so the pool it
@@ -88,12 +106,17 @@ class GuardedTransport(httpx.HTTPTransport):
             max_connections=limits.max_connections,
             max_keepalive_connections=limits.max_keepalive_connections,
             keepalive_expiry=limits.keepalive_expiry,
-            network_backend=GuardedNetworkBackend(policy, resolver),
+            network_backend=GuardedNetworkBackend(
+                policy, resolver, refuse_as_connect_error=refuse_as_connect_error
+            ),
         )
 
 
 def guarded_http_client(
-    *, allow: Sequence[str], resolver: Resolver = system_resolver
+    *,
+    allow: Sequence[str],
+    resolver: Resolver = system_resolver,
+    refuse_as_connect_error: bool = False,
 ) -> httpx.Client:
     """A client for HTTP tools and provider SDKs: SSRF-guarded connections, no env proxies, no
     automatic redirects (a redirect to a forbidden address could never be followed anyway).
@@ -103,7 +126,11 @@ def guarded_http_client(
     must never ride along on another caller's request.
     """
     return httpx.Client(
-        transport=GuardedTransport(policy=SsrfPolicy.from_allow(allow), resolver=resolver),
+        transport=GuardedTransport(
+            policy=SsrfPolicy.from_allow(allow),
+            resolver=resolver,
+            refuse_as_connect_error=refuse_as_connect_error,
+        ),
         trust_env=False,
         follow_redirects=False,
         timeout=httpx.Timeout(10.0),
@@ -114,9 +141,16 @@ def guarded_http_client(
 class GuardedAsyncNetworkBackend(httpcore.AsyncNetworkBackend):
     """The async twin of GuardedNetworkBackend (provider SDKs' async clients)."""
 
-    def __init__(self, policy: SsrfPolicy, resolver: Resolver = system_resolver) -> None:
+    def __init__(
+        self,
+        policy: SsrfPolicy,
+        resolver: Resolver = system_resolver,
+        *,
+        refuse_as_connect_error: bool = False,
+    ) -> None:
         self._policy = policy
         self._resolver = resolver
+        self._refuse_as_connect_error = refuse_as_connect_error
         self._tcp = httpcore.AnyIOBackend()
 
     async def connect_tcp(
@@ -136,6 +170,10 @@ class GuardedAsyncNetworkBackend(httpcore.AsyncNetworkBackend):
             )
         except OSError as exc:
             raise httpcore.ConnectError(f"cannot resolve {host!r}") from exc
+        except SsrfBlockedError as exc:
+            if self._refuse_as_connect_error:
+                raise httpcore.ConnectError(f"refused: {exc.message}") from exc
+            raise
         failure: httpcore.ConnectError | None = None
         for address in addresses:
             try:
@@ -169,6 +207,7 @@ class GuardedAsyncTransport(httpx.AsyncHTTPTransport):
         policy: SsrfPolicy,
         resolver: Resolver = system_resolver,
         limits: httpx.Limits = POOL_LIMITS,
+        refuse_as_connect_error: bool = False,
     ) -> None:
         super().__init__(trust_env=False, limits=limits)
         self._pool = httpcore.AsyncConnectionPool(
@@ -176,16 +215,25 @@ class GuardedAsyncTransport(httpx.AsyncHTTPTransport):
             max_connections=limits.max_connections,
             max_keepalive_connections=limits.max_keepalive_connections,
             keepalive_expiry=limits.keepalive_expiry,
-            network_backend=GuardedAsyncNetworkBackend(policy, resolver),
+            network_backend=GuardedAsyncNetworkBackend(
+                policy, resolver, refuse_as_connect_error=refuse_as_connect_error
+            ),
         )
 
 
 def guarded_async_http_client(
-    *, allow: Sequence[str], resolver: Resolver = system_resolver
+    *,
+    allow: Sequence[str],
+    resolver: Resolver = system_resolver,
+    refuse_as_connect_error: bool = False,
 ) -> httpx.AsyncClient:
     """The async twin of `guarded_http_client`: guarded connections, no redirects, no cookies."""
     return httpx.AsyncClient(
-        transport=GuardedAsyncTransport(policy=SsrfPolicy.from_allow(allow), resolver=resolver),
+        transport=GuardedAsyncTransport(
+            policy=SsrfPolicy.from_allow(allow),
+            resolver=resolver,
+            refuse_as_connect_error=refuse_as_connect_error,
+        ),
         trust_env=False,
         follow_redirects=False,
         timeout=httpx.Timeout(10.0),
