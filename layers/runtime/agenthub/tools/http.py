@@ -45,6 +45,7 @@ from agenthub.errors import (
 )
 from agenthub.observability import redact
 from agenthub.tools.base import CallResult, ToolFailure, compact_json, runtime_tool
+from agenthub.tools.redaction import Redactor
 from agenthub.tools.schema import PROPERTY_NAME, json_schema_to_model
 from agenthub.tools.ssrf import parse_target
 
@@ -268,9 +269,26 @@ class HttpCall:
     max_bytes: int
 
     def __call__(self, args: dict[str, Any], context: ToolContext) -> CallResult:
+        secret = self.tenant_secret() if self.config.auth_mode == "tenant_secret" else None
+        redactor = Redactor([secret, context.user_jwt.get_secret_value()])
+        try:
+            result = self.call(args, context, secret)
+        except ToolFailure as failure:
+            if not redactor:
+                raise
+            # Whatever the upstream echoed back, its own credentials never leave the tool.
+            raise ToolFailure(
+                failure.error_type,
+                redactor.text(failure.message),
+                status=failure.status,
+                detail=redactor.value(failure.detail),
+            ) from None
+        return CallResult(content=redactor.text(result.content), http_status=result.http_status)
+
+    def call(self, args: dict[str, Any], context: ToolContext, secret: str | None) -> CallResult:
         url = self.url_for(args)
         body = self.body_for(args) if self.method == "POST" else None
-        reply = self.fetch(url, self.headers_for(context), body)
+        reply = self.fetch(url, self.headers_for(context, secret), body)
         if not 200 <= reply.status < 300:
             raise ToolFailure(
                 "http_status",
@@ -322,7 +340,7 @@ class HttpCall:
             return {name: value for name, value in args.items() if name not in used}
         return {key: args[arg] for key, arg in mapping.items() if arg in args}
 
-    def headers_for(self, context: ToolContext) -> httpx.Headers:
+    def headers_for(self, context: ToolContext, secret: str | None = None) -> httpx.Headers:
         headers = httpx.Headers(
             {
                 "Accept": "application/json",
@@ -337,7 +355,7 @@ class HttpCall:
         if self.config.auth_mode == "user_jwt":
             headers["Authorization"] = f"Bearer {context.user_jwt.get_secret_value()}"
         elif self.config.auth_mode == "tenant_secret":
-            secret = self.tenant_secret()
+            secret = secret if secret is not None else self.tenant_secret()
             if self.config.secret_header:
                 headers[self.config.secret_header] = secret
             else:
