@@ -26,6 +26,7 @@ from tests.integration.admin_support import (
     all_audit_text,
     audit_rows,
 )
+from tests.support.tool_deps import close_guarded_clients, tool_deps
 
 pytest_plugins = ["tests.integration.chat_fixtures", "tests.integration.admin_fixtures"]
 
@@ -378,8 +379,6 @@ class PartnerApi(BaseHTTPRequestHandler):
 @pytest.fixture
 def partner_api(app_env: None) -> Iterator[tuple[str, list[dict[str, str]]]]:
     """The partner API's base URL and the headers it received, request by request."""
-    from agenthub.tools.transport import close_shared_http_clients
-
     received: list[dict[str, str]] = []
     handler = type("Handler", (PartnerApi,), {"received": received})
     server = ThreadingHTTPServer(("127.0.0.1", 0), handler)
@@ -392,7 +391,7 @@ def partner_api(app_env: None) -> Iterator[tuple[str, list[dict[str, str]]]]:
     server.shutdown()
     server.server_close()
     thread.join(timeout=5)
-    close_shared_http_clients()  # no pooled connection outlives its server
+    close_guarded_clients()  # no pooled connection outlives its server
 
 
 def _partner_tool(base_url: str) -> dict[str, Any]:
@@ -424,7 +423,7 @@ def _built_tools(tenant_id: str, agent: str) -> dict[str, Any]:
         config = load_runtime_config(db, tenant_id=tenant_id)
     spec = config.agent(agent)
     assert spec is not None
-    return {tool.name: tool for tool in build_available_tools(spec.tools)}
+    return {tool.name: tool for tool in build_available_tools(spec.tools, tool_deps())}
 
 
 def _call(tool: Any, args: dict[str, Any], *, tenant_id: str) -> Any:

@@ -22,7 +22,7 @@ from pydantic import SecretStr
 
 from agenthub.domain import TOOL_CONTEXT_KEY, ToolContext, ToolSpec
 from agenthub.tools import TOOL_CALLS_KEY, build_tool
-from agenthub.tools.transport import close_shared_http_clients
+from tests.support.tool_deps import close_guarded_clients, tool_deps
 
 JWT = "eyJhbGciOiJSUzI1NiJ9.eyJzdWIiOiJ1LTEifQ.c2lnbmF0dXJl"
 TENANT_SECRET = "erp-api-key-of-tenant-1"
@@ -162,7 +162,7 @@ class Server:
 def server(base_env: None) -> Iterator[Server]:
     with Server() as running:
         yield running
-    close_shared_http_clients()  # no pooled connection outlives its server
+    close_guarded_clients()  # no pooled connection outlives its server
 
 
 SCHEMA = {
@@ -192,7 +192,7 @@ def http_tool(
         config={"url": url, **config},
         encrypted_secret=encrypted_secret,
     )
-    return build_tool(spec)  # the real, shared, SSRF-guarded client
+    return build_tool(spec, tool_deps())  # the real, shared, SSRF-guarded client
 
 
 def invoke(tool: Any, args: dict[str, Any], calls: list[dict[str, Any]] | None = None) -> Any:

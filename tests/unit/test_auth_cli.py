@@ -8,9 +8,10 @@ import jwt
 import pytest
 
 from agenthub import composition
-from agenthub.auth import JwtVerifier, ensure_dev_key_pair, get_verifier
+from agenthub.auth import JwtVerifier, ensure_dev_key_pair
 from agenthub.auth.keys import StaticKeySource
 from agenthub.cli import main
+from agenthub.composition import get_jwt_verifier as get_verifier
 from agenthub.settings import get_settings
 from tests.conftest import TEST_AUDIENCE, TEST_ISSUER
 

@@ -15,9 +15,10 @@ from jwt.exceptions import PyJWKClientConnectionError
 from jwt.warnings import InsecureKeyLengthWarning
 
 from agenthub import composition
-from agenthub.auth import JwtVerifier, ensure_dev_key_pair, get_verifier, mint_token, public_jwk
+from agenthub.auth import JwtVerifier, ensure_dev_key_pair, mint_token, public_jwk
 from agenthub.auth.jwt import TENANT_ID_PATTERN
 from agenthub.auth.keys import JwksKeySource, StaticKeySource
+from agenthub.composition import get_jwt_verifier as get_verifier
 from agenthub.errors import AuthenticationError, ConfigurationError, ServiceUnavailableError
 from agenthub.settings import Settings, get_settings
 from tests.conftest import TEST_AUDIENCE, TEST_ISSUER

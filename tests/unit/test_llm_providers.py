@@ -22,8 +22,9 @@ from agenthub.llm.errors import translate_provider_error
 from agenthub.llm.offline import OfflineChatModel
 from agenthub.llm.providers import (
     OPENROUTER_BASE_URL,
+    ModelCache,
+    ModelOptions,
     build_chat_model,
-    clear_model_cache,
 )
 
 PLAINTEXT_KEY = "sk-unit-test-0123456789abcdef"
@@ -50,9 +51,7 @@ def _fresh_cache(monkeypatch: pytest.MonkeyPatch) -> Iterator[None]:
         "LANGSMITH_GATEWAY",
     ):
         monkeypatch.delenv(variable, raising=False)
-    clear_model_cache()
     yield
-    clear_model_cache()
 
 
 def spec(provider: str, **overrides: object) -> LlmSpec:
@@ -67,10 +66,11 @@ def spec(provider: str, **overrides: object) -> LlmSpec:
     return LlmSpec.model_validate(values)
 
 
-def build(llm: LlmSpec, decrypt: CountingDecrypt | None = None) -> object:
-    return build_chat_model(
-        llm, decrypt=decrypt or CountingDecrypt(), timeout_s=12.5, max_retries=2
-    )
+def build(
+    llm: LlmSpec, decrypt: CountingDecrypt | None = None, *, allow_env_key: bool = True
+) -> object:
+    options = ModelOptions(timeout_s=12.5, max_retries=2, allow_env_key=allow_env_key)
+    return build_chat_model(llm, decrypt=decrypt or CountingDecrypt(), options=options)
 
 
 # ----------------------------------------------------------------------------- building
@@ -169,16 +169,13 @@ def test_openai_without_a_stored_key_uses_the_platform_key_from_the_environment(
 def test_the_platform_key_never_goes_to_a_deployment_or_a_tenant_endpoint(
     monkeypatch: pytest.MonkeyPatch, environment: str, base_url: str | None
 ) -> None:
-    from agenthub.settings import Settings
-
     monkeypatch.setenv("OPENAI_API_KEY", "sk-from-environment")
-    monkeypatch.setattr(
-        "agenthub.settings.get_settings",
-        lambda: Settings.model_construct(env=environment),
-    )
 
     with pytest.raises(ConfigurationError, match="needs an API key"):
-        build(spec("openai", encrypted_api_key=None, base_url=base_url))
+        build(
+            spec("openai", encrypted_api_key=None, base_url=base_url),
+            allow_env_key=environment == "local",  # what the composition root passes
+        )
 
 
 def test_unknown_provider_is_a_configuration_error() -> None:
@@ -188,25 +185,26 @@ def test_unknown_provider_is_a_configuration_error() -> None:
 
 def test_a_warm_container_reuses_the_built_model_and_decrypts_once() -> None:
     decrypt = CountingDecrypt()
-    llm = spec("openai")
+    cache = ModelCache(lambda llm: build(llm, decrypt))
 
-    first = build_chat_model(llm, decrypt=decrypt, timeout_s=10, max_retries=1)
-    again = build_chat_model(llm, decrypt=decrypt, timeout_s=10, max_retries=1)
-    other_timeout = build_chat_model(llm, decrypt=decrypt, timeout_s=30, max_retries=1)
+    first = cache(spec("openai"))
+    again = cache(spec("openai"))
+    other_model = cache(spec("openai", model_name="gpt-4.1"))
 
     assert again is first
-    assert other_timeout is not first
-    assert decrypt.tokens == [TOKEN, TOKEN]  # once per distinct (spec, timeout, retries)
+    assert other_model is not first
+    assert decrypt.tokens == [TOKEN, TOKEN]  # once per distinct spec
 
 
 def test_the_model_cache_is_bounded_and_forgets_the_least_recently_used() -> None:
     decrypt = CountingDecrypt()
+    cache = ModelCache(lambda llm: build(llm, decrypt), size=32)
     oldest = spec("openai", model_name="model-0")
-    first = build(oldest, decrypt)
+    first = cache(oldest)
     for index in range(1, 33):
-        build(spec("openai", model_name=f"model-{index}"), decrypt)
+        cache(spec("openai", model_name=f"model-{index}"))
 
-    rebuilt = build(oldest, decrypt)
+    rebuilt = cache(oldest)
 
     assert rebuilt is not first
     assert len(decrypt.tokens) == 34

@@ -25,6 +25,7 @@ from agenthub.errors import ValidationFailedError
 from agenthub.tools import TOOL_CALLS_KEY, build_tool, build_tools, validate_tool_config
 from agenthub.tools.http import select_fields
 from agenthub.tools.validation import validate_tool_definition
+from tests.support.tool_deps import tool_deps as deps
 
 JWT = "eyJhbGciOiJSUzI1NiJ9.eyJzdWIiOiJ1LTEifQ.c2lnbmF0dXJl"
 DEBT_SCHEMA = {
@@ -108,7 +109,7 @@ def api() -> FakeApi:
 def test_the_tool_takes_name_description_and_arguments_from_its_spec(
     base_env: None, api: FakeApi
 ) -> None:
-    tool = build_tool(spec(), http_client_factory=api.client)
+    tool = build_tool(spec(), deps(api.client))
     assert tool.name == "get_customer_debt"
     assert tool.description == "Debt of a customer by tax code"
     shown = convert_to_openai_tool(tool)["function"]
@@ -122,7 +123,7 @@ def test_the_tool_takes_name_description_and_arguments_from_its_spec(
 def test_the_model_visible_schema_has_no_trace_of_the_caller_or_the_runtime(
     base_env: None, api: FakeApi
 ) -> None:
-    tool = build_tool(spec(auth_mode="user_jwt"), http_client_factory=api.client)
+    tool = build_tool(spec(auth_mode="user_jwt"), deps(api.client))
     visible = json.dumps(tool.tool_call_schema.model_json_schema()) + json.dumps(
         convert_to_openai_tool(tool)
     )
@@ -134,32 +135,32 @@ def test_the_model_visible_schema_has_no_trace_of_the_caller_or_the_runtime(
 @pytest.mark.parametrize("tool_type", ["RAG", "DB_QUERY", "OCR"])
 def test_tool_types_without_a_builder_are_not_available_yet(base_env: None, tool_type: str) -> None:
     with pytest.raises(ValidationFailedError) as caught:
-        build_tool(spec(type=tool_type))
+        build_tool(spec(type=tool_type), deps())
     assert caught.value.message == f"tool type {tool_type} is not available yet"
 
 
 def test_a_name_providers_would_refuse_is_refused(base_env: None) -> None:
     with pytest.raises(ValidationFailedError):
-        build_tool(spec(name="get debt!"))
+        build_tool(spec(name="get debt!"), deps())
 
 
 def test_build_tools_keeps_order_and_refuses_duplicate_names(base_env: None) -> None:
-    tools = build_tools([spec(name="a"), spec(name="b")])
+    tools = build_tools([spec(name="a"), spec(name="b")], deps())
     assert [t.name for t in tools] == ["a", "b"]
     with pytest.raises(ValidationFailedError) as caught:
-        build_tools([spec(name="a"), spec(name="a")])
+        build_tools([spec(name="a"), spec(name="a")], deps())
     assert "a" in caught.value.message
 
 
 def test_a_schema_we_cannot_express_fails_the_build(base_env: None) -> None:
     schema = {"type": "object", "properties": {"mst": {"anyOf": [{"type": "string"}]}}}
     with pytest.raises(ValidationFailedError):
-        build_tool(spec(input_schema=schema))
+        build_tool(spec(input_schema=schema), deps())
 
 
 def test_tenant_secret_without_a_stored_secret_fails_the_build(base_env: None) -> None:
     with pytest.raises(ValidationFailedError) as caught:
-        build_tool(spec(auth_mode="tenant_secret"))
+        build_tool(spec(auth_mode="tenant_secret"), deps())
     assert "no stored secret" in caught.value.message
 
 
@@ -170,7 +171,7 @@ def test_a_call_fills_the_path_maps_the_query_and_forwards_the_jwt(
     base_env: None, api: FakeApi
 ) -> None:
     calls: list[dict[str, Any]] = []
-    tool = build_tool(spec(auth_mode="user_jwt"), http_client_factory=api.client)
+    tool = build_tool(spec(auth_mode="user_jwt"), deps(api.client))
     message = call(
         tool, {"mst": "0123456789", "status": "open"}, run_config(calls, **{"other": "kept"})
     )
@@ -194,7 +195,7 @@ def test_a_call_fills_the_path_maps_the_query_and_forwards_the_jwt(
 
 
 def test_auth_mode_none_sends_no_credentials(base_env: None, api: FakeApi) -> None:
-    tool = build_tool(spec(), http_client_factory=api.client)
+    tool = build_tool(spec(), deps(api.client))
     call(tool, {"mst": "0123456789"}, run_config())
     assert "Authorization" not in api.requests[0].headers
 
@@ -203,7 +204,7 @@ def test_without_the_user_context_the_call_is_an_error_result_and_no_request(
     base_env: None, api: FakeApi
 ) -> None:
     calls: list[dict[str, Any]] = []
-    tool = build_tool(spec(auth_mode="user_jwt"), http_client_factory=api.client)
+    tool = build_tool(spec(auth_mode="user_jwt"), deps(api.client))
     message = call(tool, {"mst": "0123456789"}, {"configurable": {TOOL_CALLS_KEY: calls}})
     assert error_of(message) == {
         "type": "no_context",
@@ -219,7 +220,7 @@ def test_arguments_that_fail_the_schema_are_an_error_result_and_no_request(
     base_env: None, api: FakeApi
 ) -> None:
     calls: list[dict[str, Any]] = []
-    tool = build_tool(spec(), http_client_factory=api.client)
+    tool = build_tool(spec(), deps(api.client))
     message = call(tool, {"mst": "12", "status": "late"}, run_config(calls))
     error = error_of(message)
     assert error["type"] == "bad_arguments"
@@ -229,7 +230,7 @@ def test_arguments_that_fail_the_schema_are_an_error_result_and_no_request(
 
 
 def test_arguments_that_are_not_an_object_are_an_error_result(base_env: None, api: FakeApi) -> None:
-    tool = build_tool(spec(), http_client_factory=api.client)
+    tool = build_tool(spec(), deps(api.client))
     assert tool.invoke("0123456789", config=run_config()) == json.dumps(
         {
             "error": {
@@ -247,7 +248,7 @@ def test_a_path_value_cannot_climb_out_of_its_segment(base_env: None, api: FakeA
     schema = {"type": "object", "properties": {"id": {"type": "string"}}, "required": ["id"]}
     tool = build_tool(
         spec(input_schema=schema, url="https://erp.example.com/orders/{id}/lines"),
-        http_client_factory=api.client,
+        deps(api.client),
     )
     call(tool, {"id": "../../admin?x=1#"}, run_config())
     assert api.requests[0].url.raw_path == b"/orders/..%2F..%2Fadmin%3Fx%3D1%23/lines"
@@ -274,7 +275,7 @@ def test_post_sends_the_unmapped_arguments_as_the_json_body(base_env: None, api:
             query={"dry": "dry_run"},
             headers={"X-Api-Version": "2"},
         ),
-        http_client_factory=api.client,
+        deps(api.client),
     )
     call(tool, {"mst": "1", "amount": 5, "lines": [{"a": 1}], "dry_run": True}, run_config())
     [request] = api.requests
@@ -295,7 +296,7 @@ def test_a_body_mapping_renames_arguments(base_env: None, api: FakeApi) -> None:
             url="https://erp.example.com/search",
             body={"query": "q"},
         ),
-        http_client_factory=api.client,
+        deps(api.client),
     )
     call(tool, {"q": "acme", "n": 3}, run_config())
     assert json.loads(api.requests[0].content) == {"query": "acme"}
@@ -308,7 +309,7 @@ def test_list_arguments_become_repeated_query_parameters(base_env: None, api: Fa
     }
     tool = build_tool(
         spec(input_schema=schema, url="https://erp.example.com/shipments?format=json"),
-        http_client_factory=api.client,
+        deps(api.client),
     )
     call(tool, {"ids": [1, 2]}, run_config())
     assert api.requests[0].url.params.multi_items() == [
@@ -332,7 +333,7 @@ def test_response_fields_select_what_the_agent_sees(base_env: None) -> None:
     )
     tool = build_tool(
         spec(response_fields=["customer_name", "total_debt", "customer.segment", "missing"]),
-        http_client_factory=api.client,
+        deps(api.client),
     )
     message = call(tool, {"mst": "0123456789"}, run_config())
     assert message.content == (
@@ -346,7 +347,7 @@ def test_an_upstream_error_detail_is_passed_on_with_tokens_redacted(base_env: No
             401, json={"detail": f"token {JWT} expired", "trace": "internal"}
         )
     )
-    tool = build_tool(spec(), http_client_factory=api.client)
+    tool = build_tool(spec(), deps(api.client))
     error = error_of(call(tool, {"mst": "0123456789"}, run_config()))
     assert error["type"] == "http_status"
     assert error["status"] == 401
@@ -357,7 +358,7 @@ def test_an_upstream_error_detail_is_passed_on_with_tokens_redacted(base_env: No
 def test_the_tool_works_inside_langgraphs_tool_node(base_env: None, api: FakeApi) -> None:
     # GIVEN the node create_agent uses, and the context in the run's config
     calls: list[dict[str, Any]] = []
-    tool = build_tool(spec(auth_mode="user_jwt"), http_client_factory=api.client)
+    tool = build_tool(spec(auth_mode="user_jwt"), deps(api.client))
     graph = StateGraph(MessagesState)
     graph.add_node("tools", ToolNode([tool]))
     graph.add_edge(START, "tools")
@@ -379,7 +380,7 @@ def test_an_unexpected_bug_is_an_internal_error_result(base_env: None) -> None:
     def broken_factory() -> httpx.Client:
         raise KeyError("bug")
 
-    tool = build_tool(spec(), http_client_factory=broken_factory)
+    tool = build_tool(spec(), deps(broken_factory))
     error = error_of(call(tool, {"mst": "0123456789"}, run_config()))
     assert error["type"] == "internal"
     assert "bug" not in error["message"]
@@ -555,7 +556,7 @@ def test_an_unbuildable_tool_is_left_out_instead_of_failing_the_agent() -> None:
     )
     not_yet = good.model_copy(update={"id": uuid.uuid4(), "name": "search_kb", "type": "RAG"})
 
-    tools = build_available_tools([not_yet, good, good])
+    tools = build_available_tools([not_yet, good, good], deps())
 
     assert [t.name for t in tools] == ["lookup"]
 

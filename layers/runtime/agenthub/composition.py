@@ -6,16 +6,18 @@ Nothing is created at import time or in a FastAPI lifespan (Mangum runs it per i
 
 from __future__ import annotations
 
-import sys
 import threading
 from collections.abc import Callable, Sequence
 from functools import update_wrapper
 from typing import TYPE_CHECKING, Any, Generic, Literal, TypeVar
 
+from pydantic import SecretStr
+
 from agenthub.errors import ConfigurationError
 from agenthub.settings import get_settings, reset_settings
 
 if TYPE_CHECKING:
+    import httpx
     import redis
     from langchain_core.language_models import BaseChatModel
     from langgraph.checkpoint.postgres import PostgresSaver
@@ -28,12 +30,14 @@ if TYPE_CHECKING:
     from agenthub.crypto import KeyRing
     from agenthub.domain import LlmSpec
     from agenthub.embedded import EmbeddedRedis
+    from agenthub.llm.providers import ModelCache
     from agenthub.services.chat import ChatService
     from agenthub.services.config_cache import CachedConfigSource
     from agenthub.services.reload import SqsReloadPublisher
     from agenthub.services.retention import RetentionService
     from agenthub.services.sessions import SessionService, ThreadStore
     from agenthub.storage.objects import ObjectStore
+    from agenthub.tools.registry import ToolDependencies
 
 
 _T = TypeVar("_T")
@@ -170,14 +174,16 @@ def reset() -> None:
         get_checkpointer().conn.close()
     if _embedded_redis.built:
         _embedded_redis().stop()
+    for client in (
+        get_guarded_http_client,
+        get_provider_http_client,
+        get_provider_async_http_client,
+    ):
+        if client.built:
+            _close_quietly(client())
     for value in list(globals().values()):
         if isinstance(value, component):
             value.cache_clear()
-    # Caches kept by adapters, if they were loaded at all.
-    if (transport := sys.modules.get("agenthub.tools.transport")) is not None:
-        transport.close_shared_http_clients()
-    if (providers := sys.modules.get("agenthub.llm.providers")) is not None:
-        providers.clear_model_cache()
     reset_settings()
 
 
@@ -205,16 +211,76 @@ def get_config_source() -> CachedConfigSource:
     )
 
 
-def build_model(spec: LlmSpec) -> BaseChatModel:
-    """A chat model for an LLM spec; the API key is decrypted only here, in memory."""
-    from agenthub.llm.providers import build_chat_model
+@component
+def get_guarded_http_client() -> httpx.Client:
+    """The SSRF-guarded client of HTTP tools (one pool per process)."""
+    from agenthub.tools.transport import guarded_http_client
 
-    llm = get_settings().llm
-    return build_chat_model(
-        spec,
-        decrypt=lambda token: get_keyring().decrypt(token.encode("ascii")),
-        timeout_s=llm.request_timeout_s,
-        max_retries=llm.max_retries,
+    return guarded_http_client(allow=get_settings().tools.ssrf_allow)
+
+
+@component
+def get_provider_http_client() -> httpx.Client:
+    """The SSRF-guarded client of provider SDKs: a tenant chooses the LLM `base_url`; a refused
+    address is a connection error the SDK reports (the chat answers 502)."""
+    from agenthub.tools.transport import guarded_http_client
+
+    allow = get_settings().tools.ssrf_allow
+    return guarded_http_client(allow=allow, refuse_as_connect_error=True)
+
+
+@component
+def get_provider_async_http_client() -> httpx.AsyncClient:
+    from agenthub.tools.transport import guarded_async_http_client
+
+    allow = get_settings().tools.ssrf_allow
+    return guarded_async_http_client(allow=allow, refuse_as_connect_error=True)
+
+
+def _close_quietly(client: httpx.Client | httpx.AsyncClient) -> None:
+    import httpx
+
+    if isinstance(client, httpx.Client):
+        client.close()
+    # An async client's pool belongs to an event loop that may be gone: let it be collected.
+
+
+def _decrypt(token: str) -> SecretStr:
+    return get_keyring().decrypt(token.encode("ascii"))
+
+
+@component
+def get_model_cache() -> ModelCache:
+    """Built chat models, reused while the container is warm; the API key is decrypted only
+    when a model is built, in memory."""
+    from agenthub.llm.providers import ModelCache, ModelOptions, ProviderHttp, build_chat_model
+
+    settings = get_settings()
+    options = ModelOptions(
+        timeout_s=settings.llm.request_timeout_s,
+        max_retries=settings.llm.max_retries,
+        http=ProviderHttp(sync=get_provider_http_client, async_=get_provider_async_http_client),
+        allow_env_key=settings.is_local,
+        aws_region=settings.aws.region,
+    )
+    return ModelCache(lambda spec: build_chat_model(spec, decrypt=_decrypt, options=options))
+
+
+def build_model(spec: LlmSpec) -> BaseChatModel:
+    """A chat model for an LLM spec (from the warm container's cache)."""
+    return get_model_cache()(spec)
+
+
+@component
+def get_tool_dependencies() -> ToolDependencies:
+    from agenthub.tools.registry import ToolDependencies
+
+    tools = get_settings().tools
+    return ToolDependencies(
+        http_client_factory=get_guarded_http_client,
+        decrypt=_decrypt,
+        default_timeout_s=tools.default_timeout_s,
+        max_response_bytes=tools.max_response_bytes,
     )
 
 
@@ -225,11 +291,12 @@ def get_graph_cache() -> GraphCache:
     from agenthub.tools.registry import build_available_tools
 
     checkpointer = get_checkpointer()
+    tool_deps = get_tool_dependencies()
     return GraphCache(
         lambda config: build_turn_graph(
             config,
             model_for=build_model,
-            tools_for=build_available_tools,
+            tools_for=lambda specs: build_available_tools(specs, tool_deps),
             checkpointer=checkpointer,
         )
     )

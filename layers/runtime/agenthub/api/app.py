@@ -37,8 +37,18 @@ def unavailable_dependency(exc: BaseException) -> str | None:
     return None
 
 
+def _has_nul(request: Request) -> bool:
+    return "\x00" in request.scope.get("path", "") or any(
+        "\x00" in key or "\x00" in value for key, value in request.query_params.multi_items()
+    )
+
+
 def create_app(*, title: str, description: str, version: str = "1.0.0") -> FastAPI:
+    from agenthub.auth.deps import VERIFIER_STATE
+    from agenthub.composition import get_jwt_verifier
+
     app = FastAPI(title=title, description=description, version=version)
+    setattr(app.state, VERIFIER_STATE, get_jwt_verifier)  # the routes' auth dependency
     install_error_handlers(app)
 
     @app.middleware("http")
@@ -50,6 +60,11 @@ def create_app(*, title: str, description: str, version: str = "1.0.0") -> FastA
         if length and length.isdigit() and int(length) > MAX_BODY_BYTES:
             return error_response(
                 request, 413, "payload_too_large", f"request body over {MAX_BODY_BYTES} bytes"
+            )
+        if _has_nul(request):
+            # PostgreSQL stores no NUL character: a lookup by such a name cannot match anything.
+            return error_response(
+                request, 422, "validation_error", "invalid input: a NUL character in the URL"
             )
         logger = get_logger()
         logger.append_keys(request_id=request.state.request_id)

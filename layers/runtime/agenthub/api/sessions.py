@@ -179,6 +179,9 @@ def _message(message: Message) -> MessagePublic:
     )
 
 
+MAX_SEQ = 2**31 - 1
+
+
 def create_sessions_app() -> FastAPI:
     app = create_app(
         title="AgentHub sessions",
@@ -225,7 +228,10 @@ def create_sessions_app() -> FastAPI:
         limit: Annotated[int, Query(ge=1, le=MAX_MESSAGES_PAGE)] = 100,
         after: Annotated[
             int | None,
-            Query(ge=0, description="`next_after` of the previous page (a message seq)"),
+            # le: seq is a PostgreSQL INTEGER; a bigger cursor is bad input, not a crash.
+            Query(
+                ge=0, le=MAX_SEQ, description="`next_after` of the previous page (a message seq)"
+            ),
         ] = None,
     ) -> SessionTranscriptPublic:
         from agenthub.composition import get_session_service

@@ -11,10 +11,11 @@ from agenthub.auth.deps import (
     bearer_token,
     get_current_principal,
     get_tenant_principal,
+    get_verifier,
     require_roles,
 )
 from agenthub.auth.devkeys import DevKeyPair, ensure_dev_key_pair, mint_token, public_jwk
-from agenthub.auth.jwt import JwtVerifier, get_verifier
+from agenthub.auth.jwt import JwtVerifier
 from agenthub.auth.principal import KNOWN_ROLES, PLATFORM_ADMIN, TENANT_ADMIN, Principal
 
 __all__ = [

@@ -15,7 +15,7 @@ from typing import Annotated
 from fastapi import Depends, Request
 from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
 
-from agenthub.auth.jwt import JwtVerifier, get_verifier
+from agenthub.auth.jwt import JwtVerifier
 from agenthub.auth.principal import PLATFORM_ADMIN, TENANT_ADMIN, Principal
 from agenthub.errors import AuthenticationError, ConfigurationError, PermissionDeniedError
 from agenthub.observability import get_logger
@@ -33,6 +33,19 @@ def _why_no_bearer_token(authorization: str | None) -> str:
     if scheme.lower() != "bearer":
         return "Authorization header must use the Bearer scheme"
     return "Authorization header has an empty bearer token"
+
+
+VERIFIER_STATE = "jwt_verifier"
+
+
+def get_verifier(request: Request) -> JwtVerifier:
+    """The app's verifier. The entry point that builds the app wires it
+    (`app.state.jwt_verifier`, a provider from the composition root): this module takes it as
+    an argument instead of reaching for a process-wide one."""
+    provider: Callable[[], JwtVerifier] | None = getattr(request.app.state, VERIFIER_STATE, None)
+    if provider is None:
+        raise ConfigurationError("no JWT verifier is wired into this app (app.state.jwt_verifier)")
+    return provider()
 
 
 def bearer_token(

@@ -177,10 +177,3 @@ class JwtVerifier:
         if not isinstance(roles, list) or not all(isinstance(role, str) for role in roles):
             raise AuthenticationError("token 'roles' claim must be a list of strings")
         return frozenset(roles)
-
-
-def get_verifier() -> JwtVerifier:
-    """The process-wide verifier (built once per warm container by the composition root)."""
-    from agenthub.composition import get_jwt_verifier
-
-    return get_jwt_verifier()

@@ -5,16 +5,17 @@ Importing this package imports no provider SDK; each is imported when its model 
 
 from agenthub.llm.errors import translate_provider_error
 from agenthub.llm.offline import OfflineChatModel
-from agenthub.llm.providers import PROVIDERS, build_chat_model, clear_model_cache
+from agenthub.llm.providers import PROVIDERS, ModelCache, ModelOptions, build_chat_model
 from agenthub.llm.usage import LlmCall, Usage, UsageCollector
 
 __all__ = [
     "PROVIDERS",
     "LlmCall",
+    "ModelCache",
+    "ModelOptions",
     "OfflineChatModel",
     "Usage",
     "UsageCollector",
     "build_chat_model",
-    "clear_model_cache",
     "translate_provider_error",
 ]

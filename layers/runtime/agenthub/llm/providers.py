@@ -3,8 +3,11 @@
 Each provider's integration package is imported inside its own branch only: a Lambda cold start
 that never uses Bedrock must not pay for `boto3`/`langchain_aws`, and one on the offline model
 pays for no SDK at all. The API key is decrypted in memory when the model is built and handed
-over as a `SecretStr`; it is never logged. Built models are kept in a small LRU so a warm
-container reuses their HTTP clients.
+over as a `SecretStr`; it is never logged.
+
+Everything from outside (the decryptor, timeouts, the SSRF-guarded HTTP clients, whether the
+platform's environment key may be used) comes in as arguments; the composition root keeps the
+built models in a `ModelCache` so a warm container reuses their HTTP clients.
 """
 
 from __future__ import annotations
@@ -13,7 +16,8 @@ import os
 import threading
 from collections import OrderedDict
 from collections.abc import Callable
-from typing import Any
+from dataclasses import dataclass
+from typing import TYPE_CHECKING, Any
 
 from langchain_core.language_models import BaseChatModel
 from pydantic import SecretStr
@@ -21,90 +25,118 @@ from pydantic import SecretStr
 from agenthub.domain import LlmSpec
 from agenthub.errors import ConfigurationError
 
+if TYPE_CHECKING:
+    import httpx
+
 OPENROUTER_BASE_URL = "https://openrouter.ai/api/v1"
 PROVIDERS = frozenset(
     {"offline", "openai", "openrouter", "openai_compatible", "bedrock", "anthropic", "google"}
 )
 # Many OpenAI-compatible servers (vLLM, Ollama, LM Studio) need no key, but the client wants one.
 _NO_KEY = "not-needed"
-_MODEL_CACHE_SIZE = 32
+MODEL_CACHE_SIZE = 32
 
 Decrypt = Callable[[str], SecretStr]
 
-_cache: OrderedDict[tuple[str, float, int], BaseChatModel] = OrderedDict()
-_cache_lock = threading.Lock()
+
+@dataclass(frozen=True)
+class ProviderHttp:
+    """The SSRF-guarded HTTP clients provider SDKs must use (connect-time address check, no
+    redirects): a tenant admin chooses the `base_url`, so the SDK's own client, which follows
+    redirects and resolves DNS again, must never carry a transcript there."""
+
+    sync: Callable[[], httpx.Client]
+    async_: Callable[[], httpx.AsyncClient]
 
 
-def build_chat_model(
-    spec: LlmSpec, *, decrypt: Decrypt, timeout_s: float, max_retries: int
-) -> BaseChatModel:
-    """The chat model for `spec`, reused while the container is warm."""
-    # The spec carries the encrypted key only: a safe cache key.
-    key = (spec.model_dump_json(), float(timeout_s), int(max_retries))
-    with _cache_lock:
-        cached = _cache.get(key)
-        if cached is not None:
-            _cache.move_to_end(key)
-            return cached
-    model = _build(spec, decrypt=decrypt, timeout_s=timeout_s, max_retries=max_retries)
-    with _cache_lock:
-        _cache[key] = model
-        _cache.move_to_end(key)
-        while len(_cache) > _MODEL_CACHE_SIZE:
-            _cache.popitem(last=False)
-    return model
+@dataclass(frozen=True)
+class ModelOptions:
+    """What building a model takes from the deployment (settings values, clients)."""
+
+    timeout_s: float
+    max_retries: int
+    http: ProviderHttp | None = None  # None: the SDK's own client (tests without network only)
+    # The platform's environment key is a local-demo convenience (settings.is_local) only.
+    allow_env_key: bool = False
+    aws_region: str = "us-east-1"
 
 
-def clear_model_cache() -> None:
-    """Forget every built model (tests; after the LLM configuration or keys change)."""
-    with _cache_lock:
-        _cache.clear()
+def build_chat_model(spec: LlmSpec, *, decrypt: Decrypt, options: ModelOptions) -> BaseChatModel:
+    """The chat model for `spec` (a new one each call: cache it with `ModelCache`)."""
+    return _build(spec, decrypt=decrypt, options=options)
 
 
-def _build(spec: LlmSpec, *, decrypt: Decrypt, timeout_s: float, max_retries: int) -> BaseChatModel:
+class ModelCache:
+    """A small LRU of built models, keyed by the spec (it carries the encrypted key only)."""
+
+    def __init__(self, build: Callable[[LlmSpec], BaseChatModel], size: int = MODEL_CACHE_SIZE):
+        self._build = build
+        self._size = size
+        self._models: OrderedDict[str, BaseChatModel] = OrderedDict()
+        self._lock = threading.Lock()
+
+    def __call__(self, spec: LlmSpec) -> BaseChatModel:
+        key = spec.model_dump_json()
+        with self._lock:
+            cached = self._models.get(key)
+            if cached is not None:
+                self._models.move_to_end(key)
+                return cached
+        model = self._build(spec)
+        with self._lock:
+            self._models[key] = model
+            self._models.move_to_end(key)
+            while len(self._models) > self._size:
+                self._models.popitem(last=False)
+        return model
+
+    def clear(self) -> None:
+        with self._lock:
+            self._models.clear()
+
+
+def _build(spec: LlmSpec, *, decrypt: Decrypt, options: ModelOptions) -> BaseChatModel:
     provider = spec.provider
     if provider == "offline":
         from agenthub.llm.offline import OfflineChatModel
 
         return OfflineChatModel(model_name=spec.model_name)
     if provider in ("openai", "openrouter", "openai_compatible"):
-        return _openai_like(spec, decrypt=decrypt, timeout_s=timeout_s, max_retries=max_retries)
+        return _openai_like(spec, decrypt=decrypt, options=options)
     if provider == "bedrock":
-        return _bedrock(spec, timeout_s=timeout_s, max_retries=max_retries)
+        return _bedrock(spec, options=options)
     if provider == "anthropic":
-        return _anthropic(spec, decrypt=decrypt, timeout_s=timeout_s, max_retries=max_retries)
+        return _anthropic(spec, decrypt=decrypt, options=options)
     if provider == "google":
-        return _google(spec, decrypt=decrypt, timeout_s=timeout_s, max_retries=max_retries)
+        return _google(spec, decrypt=decrypt, options=options)
     known = ", ".join(sorted(PROVIDERS))
     raise ConfigurationError(f"unknown LLM provider {provider!r} (known: {known})")
 
 
-def _api_key(spec: LlmSpec, decrypt: Decrypt, *, env: str | None = None) -> SecretStr | None:
+def _api_key(
+    spec: LlmSpec, decrypt: Decrypt, options: ModelOptions, *, env: str | None = None
+) -> SecretStr | None:
     if spec.encrypted_api_key:
         return decrypt(spec.encrypted_api_key)
     # The environment's key is a local-demo convenience only: never in a deployment (it is the
     # platform's key, not the tenant's), and never towards an endpoint a tenant chose.
-    from agenthub.settings import get_settings
-
-    if env is None or spec.base_url or not get_settings().is_local:
+    if env is None or spec.base_url or not options.allow_env_key:
         return None
     fallback = os.environ.get(env)
     return SecretStr(fallback) if fallback else None
 
 
-def _openai_like(
-    spec: LlmSpec, *, decrypt: Decrypt, timeout_s: float, max_retries: int
-) -> BaseChatModel:
+def _openai_like(spec: LlmSpec, *, decrypt: Decrypt, options: ModelOptions) -> BaseChatModel:
     base_url = spec.base_url
     if spec.provider == "openrouter":
         base_url = base_url or OPENROUTER_BASE_URL
-        api_key = _api_key(spec, decrypt, env="OPENROUTER_API_KEY")
+        api_key = _api_key(spec, decrypt, options, env="OPENROUTER_API_KEY")
     elif spec.provider == "openai_compatible":
         if not base_url:
             raise ConfigurationError("provider openai_compatible needs a base_url")
-        api_key = _api_key(spec, decrypt) or SecretStr(_NO_KEY)
+        api_key = _api_key(spec, decrypt, options) or SecretStr(_NO_KEY)
     else:
-        api_key = _api_key(spec, decrypt, env="OPENAI_API_KEY")
+        api_key = _api_key(spec, decrypt, options, env="OPENAI_API_KEY")
     if api_key is None:
         raise ConfigurationError(f"provider {spec.provider} needs an API key; none is configured")
     from langchain_openai import ChatOpenAI
@@ -116,14 +148,15 @@ def _openai_like(
         temperature=spec.temperature,
         # langchain-openai 1.x: `max_completion_tokens` (`max_tokens` is its deprecated alias).
         max_completion_tokens=spec.max_tokens,
-        timeout=timeout_s,
-        max_retries=max_retries,
+        timeout=options.timeout_s,
+        max_retries=options.max_retries,
         stream_usage=True,
+        **_http_clients(options),
         **_model_kwargs(spec),
     )
 
 
-def _bedrock(spec: LlmSpec, *, timeout_s: float, max_retries: int) -> BaseChatModel:
+def _bedrock(spec: LlmSpec, *, options: ModelOptions) -> BaseChatModel:
     # Credentials come from the environment / the function's IAM role, never from a stored key.
     try:
         from botocore.config import Config
@@ -132,13 +165,11 @@ def _bedrock(spec: LlmSpec, *, timeout_s: float, max_retries: int) -> BaseChatMo
         raise ConfigurationError(
             "provider bedrock needs the bedrock extra: install agenthub[bedrock]"
         ) from exc
-    from agenthub.settings import get_settings
-
-    region = str(spec.extra.get("region") or get_settings().aws.region)
+    region = str(spec.extra.get("region") or options.aws_region)
     config = Config(
-        connect_timeout=min(timeout_s, 10.0),
-        read_timeout=timeout_s,
-        retries={"total_max_attempts": max_retries + 1, "mode": "standard"},
+        connect_timeout=min(options.timeout_s, 10.0),
+        read_timeout=options.timeout_s,
+        retries={"total_max_attempts": options.max_retries + 1, "mode": "standard"},
     )
     model: BaseChatModel = ChatBedrockConverse(
         model_id=spec.model_name,
@@ -153,41 +184,41 @@ def _bedrock(spec: LlmSpec, *, timeout_s: float, max_retries: int) -> BaseChatMo
     return model
 
 
-def _anthropic(
-    spec: LlmSpec, *, decrypt: Decrypt, timeout_s: float, max_retries: int
-) -> BaseChatModel:
+def _anthropic(spec: LlmSpec, *, decrypt: Decrypt, options: ModelOptions) -> BaseChatModel:
     try:
         from langchain_anthropic import ChatAnthropic
     except ImportError as exc:
         raise ConfigurationError(
             "provider anthropic needs the anthropic extra: install agenthub[anthropic]"
         ) from exc
-    api_key = _api_key(spec, decrypt, env="ANTHROPIC_API_KEY")
+    api_key = _api_key(spec, decrypt, options, env="ANTHROPIC_API_KEY")
     if api_key is None:
         raise ConfigurationError("provider anthropic needs an API key; none is configured")
-    options: dict[str, Any] = {"base_url": spec.base_url} if spec.base_url else {}
+    if spec.base_url:
+        # Its SDK client cannot be given the SSRF-guarded transport here: a tenant-chosen
+        # endpoint would be reached unguarded. Anthropic-compatible proxies: openai_compatible.
+        raise ConfigurationError(
+            "provider anthropic takes no base_url; use openai_compatible for another endpoint"
+        )
     model: BaseChatModel = ChatAnthropic(
         model=spec.model_name,
         api_key=api_key,
         temperature=spec.temperature,
         max_tokens=spec.max_tokens,
-        timeout=timeout_s,
-        max_retries=max_retries,
-        **options,
+        timeout=options.timeout_s,
+        max_retries=options.max_retries,
     )
     return model
 
 
-def _google(
-    spec: LlmSpec, *, decrypt: Decrypt, timeout_s: float, max_retries: int
-) -> BaseChatModel:
+def _google(spec: LlmSpec, *, decrypt: Decrypt, options: ModelOptions) -> BaseChatModel:
     try:
         from langchain_google_genai import ChatGoogleGenerativeAI
     except ImportError as exc:
         raise ConfigurationError(
             "provider google needs the google extra: install agenthub[google]"
         ) from exc
-    api_key = _api_key(spec, decrypt, env="GOOGLE_API_KEY")
+    api_key = _api_key(spec, decrypt, options, env="GOOGLE_API_KEY")
     if api_key is None:
         raise ConfigurationError("provider google needs an API key; none is configured")
     model: BaseChatModel = ChatGoogleGenerativeAI(
@@ -195,8 +226,8 @@ def _google(
         google_api_key=api_key,
         temperature=spec.temperature,
         max_output_tokens=spec.max_tokens,
-        timeout=timeout_s,
-        max_retries=max_retries,
+        timeout=options.timeout_s,
+        max_retries=options.max_retries,
     )
     return model
 
@@ -205,3 +236,10 @@ def _model_kwargs(spec: LlmSpec) -> dict[str, Any]:
     """Extra request parameters an admin stored under `extra.model_kwargs` (e.g. top_p)."""
     kwargs = spec.extra.get("model_kwargs")
     return {"model_kwargs": dict(kwargs)} if isinstance(kwargs, dict) and kwargs else {}
+
+
+def _http_clients(options: ModelOptions) -> dict[str, Any]:
+    """The guarded clients for an httpx-based SDK (langchain-openai takes both)."""
+    if options.http is None:
+        return {}
+    return {"http_client": options.http.sync(), "http_async_client": options.http.async_()}

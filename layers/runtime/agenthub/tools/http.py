@@ -26,9 +26,16 @@ from urllib.parse import parse_qsl, quote, urlsplit
 
 import httpx
 from langchain_core.tools import BaseTool
-from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
+from pydantic import (
+    BaseModel,
+    ConfigDict,
+    Field,
+    SecretStr,
+    ValidationError,
+    field_validator,
+    model_validator,
+)
 
-from agenthub import composition
 from agenthub.domain import ToolContext, ToolSpec
 from agenthub.errors import (
     ConfigurationError,
@@ -37,12 +44,14 @@ from agenthub.errors import (
     ValidationFailedError,
 )
 from agenthub.observability import redact
-from agenthub.settings import get_settings
 from agenthub.tools.base import CallResult, ToolFailure, compact_json, runtime_tool
+from agenthub.tools.redaction import Redactor
 from agenthub.tools.schema import PROPERTY_NAME, json_schema_to_model
 from agenthub.tools.ssrf import parse_target
 
 HttpClientFactory = Callable[[], httpx.Client]
+# A stored (Fernet) token -> the secret, in memory only.
+Decrypt = Callable[[str], SecretStr]
 
 METHOD_BY_TYPE = {"HTTP_GET": "GET", "HTTP_POST": "POST"}
 MAX_REDIRECTS = 3
@@ -205,22 +214,32 @@ def parse_http_config(
     return parsed
 
 
-def build_http_tool(spec: ToolSpec, *, http_client_factory: HttpClientFactory) -> BaseTool:
-    """The StructuredTool for an HTTP_GET / HTTP_POST spec (ValidationFailedError if unusable)."""
+def build_http_tool(
+    spec: ToolSpec,
+    *,
+    http_client_factory: HttpClientFactory,
+    decrypt: Decrypt,
+    default_timeout_s: float,
+    max_response_bytes: int,
+) -> BaseTool:
+    """The StructuredTool for an HTTP_GET / HTTP_POST spec (ValidationFailedError if unusable).
+
+    `default_timeout_s` / `max_response_bytes` apply when the tool's config sets none.
+    """
     config = parse_http_config(spec.type, spec.config, input_schema=spec.input_schema)
     if config.auth_mode == "tenant_secret" and not spec.encrypted_secret:
         raise ValidationFailedError(
             f"tool {spec.name!r} uses auth_mode tenant_secret but has no stored secret",
             details=[{"field": "secret", "message": "required by auth_mode tenant_secret"}],
         )
-    settings = get_settings().tools
     call = HttpCall(
         spec=spec,
         method=METHOD_BY_TYPE[spec.type],
         config=config,
         client_factory=http_client_factory,
-        timeout_s=config.timeout_s or settings.default_timeout_s,
-        max_bytes=config.max_response_bytes or settings.max_response_bytes,
+        decrypt=decrypt,
+        timeout_s=config.timeout_s or default_timeout_s,
+        max_bytes=config.max_response_bytes or max_response_bytes,
     )
     return runtime_tool(
         tool_id=str(spec.id),
@@ -245,13 +264,31 @@ class HttpCall:
     method: str
     config: HttpToolConfig
     client_factory: HttpClientFactory
+    decrypt: Decrypt
     timeout_s: float
     max_bytes: int
 
     def __call__(self, args: dict[str, Any], context: ToolContext) -> CallResult:
+        secret = self.tenant_secret() if self.config.auth_mode == "tenant_secret" else None
+        redactor = Redactor([secret, context.user_jwt.get_secret_value()])
+        try:
+            result = self.call(args, context, secret)
+        except ToolFailure as failure:
+            if not redactor:
+                raise
+            # Whatever the upstream echoed back, its own credentials never leave the tool.
+            raise ToolFailure(
+                failure.error_type,
+                redactor.text(failure.message),
+                status=failure.status,
+                detail=redactor.value(failure.detail),
+            ) from None
+        return CallResult(content=redactor.text(result.content), http_status=result.http_status)
+
+    def call(self, args: dict[str, Any], context: ToolContext, secret: str | None) -> CallResult:
         url = self.url_for(args)
         body = self.body_for(args) if self.method == "POST" else None
-        reply = self.fetch(url, self.headers_for(context), body)
+        reply = self.fetch(url, self.headers_for(context, secret), body)
         if not 200 <= reply.status < 300:
             raise ToolFailure(
                 "http_status",
@@ -303,7 +340,7 @@ class HttpCall:
             return {name: value for name, value in args.items() if name not in used}
         return {key: args[arg] for key, arg in mapping.items() if arg in args}
 
-    def headers_for(self, context: ToolContext) -> httpx.Headers:
+    def headers_for(self, context: ToolContext, secret: str | None = None) -> httpx.Headers:
         headers = httpx.Headers(
             {
                 "Accept": "application/json",
@@ -318,7 +355,7 @@ class HttpCall:
         if self.config.auth_mode == "user_jwt":
             headers["Authorization"] = f"Bearer {context.user_jwt.get_secret_value()}"
         elif self.config.auth_mode == "tenant_secret":
-            secret = self.tenant_secret()
+            secret = secret if secret is not None else self.tenant_secret()
             if self.config.secret_header:
                 headers[self.config.secret_header] = secret
             else:
@@ -328,8 +365,7 @@ class HttpCall:
     def tenant_secret(self) -> str:
         """Decrypted only now, for this call; never stored or logged."""
         try:
-            secret = composition.get_keyring().decrypt(self.spec.encrypted_secret or "")
-            return secret.get_secret_value()
+            return self.decrypt(self.spec.encrypted_secret or "").get_secret_value()
         except (DecryptionError, ConfigurationError) as exc:
             raise ToolFailure(
                 "configuration", "the tool's stored credential cannot be used"

@@ -14,30 +14,37 @@ from langchain_core.tools import BaseTool
 from agenthub.domain import ToolSpec
 from agenthub.errors import AgentHubError, ValidationFailedError
 from agenthub.tools.base import TOOL_NAME
-from agenthub.tools.http import HttpClientFactory, build_http_tool
-from agenthub.tools.transport import shared_http_client
+from agenthub.tools.http import Decrypt, HttpClientFactory, build_http_tool
 
 
 @dataclass(frozen=True)
 class ToolDependencies:
-    """What builders take from outside (clients); each new tool type adds its own."""
+    """What builders take from outside (clients, the decryptor, settings values), built by the
+    composition root; each new tool type adds its own."""
 
-    http_client_factory: HttpClientFactory = shared_http_client
+    http_client_factory: HttpClientFactory  # the SSRF-guarded client
+    decrypt: Decrypt  # a tenant secret's stored token -> the secret, for one call
+    default_timeout_s: float = 8.0  # settings.tools.default_timeout_s
+    max_response_bytes: int = 256_000  # settings.tools.max_response_bytes
 
 
 ToolBuilder = Callable[[ToolSpec, ToolDependencies], BaseTool]
 
 
 def _http_tool(spec: ToolSpec, deps: ToolDependencies) -> BaseTool:
-    return build_http_tool(spec, http_client_factory=deps.http_client_factory)
+    return build_http_tool(
+        spec,
+        http_client_factory=deps.http_client_factory,
+        decrypt=deps.decrypt,
+        default_timeout_s=deps.default_timeout_s,
+        max_response_bytes=deps.max_response_bytes,
+    )
 
 
 BUILDERS: dict[str, ToolBuilder] = {"HTTP_GET": _http_tool, "HTTP_POST": _http_tool}
 
 
-def build_tool(
-    spec: ToolSpec, *, http_client_factory: HttpClientFactory = shared_http_client
-) -> BaseTool:
+def build_tool(spec: ToolSpec, deps: ToolDependencies) -> BaseTool:
     """The LangChain tool for one spec; ValidationFailedError when it cannot be built."""
     builder = BUILDERS.get(spec.type)
     if builder is None:
@@ -50,12 +57,10 @@ def build_tool(
             f"tool name {spec.name!r} must be 1-64 letters, digits, '_' or '-'",
             details=[{"field": "name", "message": "must be 1-64 letters, digits, '_' or '-'"}],
         )
-    return builder(spec, ToolDependencies(http_client_factory=http_client_factory))
+    return builder(spec, deps)
 
 
-def build_tools(
-    specs: Sequence[ToolSpec], *, http_client_factory: HttpClientFactory = shared_http_client
-) -> list[BaseTool]:
+def build_tools(specs: Sequence[ToolSpec], deps: ToolDependencies) -> list[BaseTool]:
     """One tool per spec, in order; names must be unique (the model calls tools by name)."""
     names = [spec.name for spec in specs]
     duplicates = sorted({name for name in names if names.count(name) > 1})
@@ -64,12 +69,10 @@ def build_tools(
             f"tool names must be unique within an agent: {', '.join(duplicates)}",
             details=[{"field": "name", "message": f"duplicate name {n!r}"} for n in duplicates],
         )
-    return [build_tool(spec, http_client_factory=http_client_factory) for spec in specs]
+    return [build_tool(spec, deps) for spec in specs]
 
 
-def build_available_tools(
-    specs: Sequence[ToolSpec], *, http_client_factory: HttpClientFactory = shared_http_client
-) -> list[BaseTool]:
+def build_available_tools(specs: Sequence[ToolSpec], deps: ToolDependencies) -> list[BaseTool]:
     """Like `build_tools`, but a tool that cannot be built is left out (and logged) instead of
     taking the whole agent down with it: one bad or not-yet-supported tool must not stop a
     tenant's chat."""
@@ -81,7 +84,7 @@ def build_available_tools(
         if spec.name in seen:
             continue
         try:
-            built.append(build_tool(spec, http_client_factory=http_client_factory))
+            built.append(build_tool(spec, deps))
         except AgentHubError as exc:
             get_logger().warning(
                 "tool left out", extra={"tool_name": spec.name, "error": exc.message}

@@ -1,4 +1,7 @@
-"""The HTTP client of HTTP tools: connects only to addresses the SSRF guard has just checked.
+"""HTTP clients that connect only to addresses the SSRF guard has just checked.
+
+Used by HTTP tools and by every provider SDK that talks to a tenant-chosen endpoint (the
+LLM `base_url`): both send tenant data to a URL a tenant admin typed.
 
 Why at connect time: checking a URL and then letting the HTTP library resolve the host again
 leaves a window for DNS rebinding (the name answers a public address to the check and
@@ -7,11 +10,12 @@ address, and opens the TCP connection to one of those checked addresses, while T
 the host name for SNI and certificate checks (httpcore passes the origin host as
 server_hostname). Pooled keep-alive connections are reused only for the same host, and were
 checked when opened. Every redirect hop opens its connection through the same backend.
+
+The clients are built by the composition root (one per process); nothing is cached here.
 """
 
 from __future__ import annotations
 
-import threading
 import time
 from collections.abc import Iterable, Sequence
 from http.cookiejar import CookieJar, DefaultCookiePolicy
@@ -19,18 +23,30 @@ from http.cookiejar import CookieJar, DefaultCookiePolicy
 import httpcore
 import httpx
 
-from agenthub.settings import get_settings
+from agenthub.errors import SsrfBlockedError
 from agenthub.tools.ssrf import Resolver, SsrfPolicy, system_resolver
 
 POOL_LIMITS = httpx.Limits(max_connections=50, max_keepalive_connections=10, keepalive_expiry=30)
 
 
 class GuardedNetworkBackend(httpcore.NetworkBackend):
-    """An httpcore backend that refuses (SsrfBlockedError) to connect where tools may not go."""
+    """An httpcore backend that refuses (SsrfBlockedError) to connect where tools may not go.
 
-    def __init__(self, policy: SsrfPolicy, resolver: Resolver = system_resolver) -> None:
+    `refuse_as_connect_error`: raise the refusal as httpcore.ConnectError instead, for provider
+    SDKs, which then report it as the endpoint being unreachable (a 502 for the chat), not as
+    an exception they don't know.
+    """
+
+    def __init__(
+        self,
+        policy: SsrfPolicy,
+        resolver: Resolver = system_resolver,
+        *,
+        refuse_as_connect_error: bool = False,
+    ) -> None:
         self._policy = policy
         self._resolver = resolver
+        self._refuse_as_connect_error = refuse_as_connect_error
         self._tcp = httpcore.SyncBackend()
 
     def connect_tcp(
@@ -45,6 +61,10 @@ class GuardedNetworkBackend(httpcore.NetworkBackend):
             addresses = self._policy.checked_addresses(host, port, resolver=self._resolver)
         except OSError as exc:
             raise httpcore.ConnectError(f"cannot resolve {host!r}") from exc
+        except SsrfBlockedError as exc:
+            if self._refuse_as_connect_error:
+                raise httpcore.ConnectError(f"refused: {exc.message}") from exc
+            raise
         failure: httpcore.ConnectError | None = None
         for address in addresses:
             try:
@@ -61,7 +81,7 @@ class GuardedNetworkBackend(httpcore.NetworkBackend):
         timeout: float | None = None,
         socket_options: Iterable[httpcore.SOCKET_OPTION] | None = None,
     ) -> httpcore.NetworkStream:
-        raise httpcore.ConnectError("tools may not use unix sockets")
+        raise httpcore.ConnectError("unix sockets are not allowed")
 
     def sleep(self, seconds: float) -> None:
         time.sleep(seconds)
@@ -76,6 +96,7 @@ class GuardedTransport(httpx.HTTPTransport):
         policy: SsrfPolicy,
         resolver: Resolver = system_resolver,
         limits: httpx.Limits = POOL_LIMITS,
+        refuse_as_connect_error: bool = False,
     ) -> None:
         super().__init__(trust_env=False, limits=limits)
         # httpx 0.28 takes no httpcore network backend (encode/httpx#3180), so the pool it
@@ -85,21 +106,31 @@ class GuardedTransport(httpx.HTTPTransport):
             max_connections=limits.max_connections,
             max_keepalive_connections=limits.max_keepalive_connections,
             keepalive_expiry=limits.keepalive_expiry,
-            network_backend=GuardedNetworkBackend(policy, resolver),
+            network_backend=GuardedNetworkBackend(
+                policy, resolver, refuse_as_connect_error=refuse_as_connect_error
+            ),
         )
 
 
 def guarded_http_client(
-    *, allow: Sequence[str], resolver: Resolver = system_resolver
+    *,
+    allow: Sequence[str],
+    resolver: Resolver = system_resolver,
+    refuse_as_connect_error: bool = False,
 ) -> httpx.Client:
-    """A client for HTTP tools: SSRF-guarded connections, no env proxies, no auto redirects.
+    """A client for HTTP tools and provider SDKs: SSRF-guarded connections, no env proxies, no
+    automatic redirects (a redirect to a forbidden address could never be followed anyway).
 
     Each call passes its own timeout; redirects are followed by the tool, hop by hop. The client
     is shared by every tenant and user, so it keeps no cookies: a session cookie one caller got
     must never ride along on another caller's request.
     """
     return httpx.Client(
-        transport=GuardedTransport(policy=SsrfPolicy.from_allow(allow), resolver=resolver),
+        transport=GuardedTransport(
+            policy=SsrfPolicy.from_allow(allow),
+            resolver=resolver,
+            refuse_as_connect_error=refuse_as_connect_error,
+        ),
         trust_env=False,
         follow_redirects=False,
         timeout=httpx.Timeout(10.0),
@@ -107,24 +138,104 @@ def guarded_http_client(
     )
 
 
-# One client per allow-list (in practice one per process), kept while the container is warm.
-_shared_clients: dict[tuple[str, ...], httpx.Client] = {}
-_shared_lock = threading.Lock()
+class GuardedAsyncNetworkBackend(httpcore.AsyncNetworkBackend):
+    """The async twin of GuardedNetworkBackend (provider SDKs' async clients)."""
+
+    def __init__(
+        self,
+        policy: SsrfPolicy,
+        resolver: Resolver = system_resolver,
+        *,
+        refuse_as_connect_error: bool = False,
+    ) -> None:
+        self._policy = policy
+        self._resolver = resolver
+        self._refuse_as_connect_error = refuse_as_connect_error
+        self._tcp = httpcore.AnyIOBackend()
+
+    async def connect_tcp(
+        self,
+        host: str,
+        port: int,
+        timeout: float | None = None,
+        local_address: str | None = None,
+        socket_options: Iterable[httpcore.SOCKET_OPTION] | None = None,
+    ) -> httpcore.AsyncNetworkStream:
+        import anyio.to_thread
+
+        try:
+            # DNS blocks: resolve and check off the event loop.
+            addresses = await anyio.to_thread.run_sync(
+                lambda: self._policy.checked_addresses(host, port, resolver=self._resolver)
+            )
+        except OSError as exc:
+            raise httpcore.ConnectError(f"cannot resolve {host!r}") from exc
+        except SsrfBlockedError as exc:
+            if self._refuse_as_connect_error:
+                raise httpcore.ConnectError(f"refused: {exc.message}") from exc
+            raise
+        failure: httpcore.ConnectError | None = None
+        for address in addresses:
+            try:
+                return await self._tcp.connect_tcp(
+                    str(address), port, timeout, local_address, socket_options
+                )
+            except httpcore.ConnectError as exc:
+                failure = exc
+        raise failure or httpcore.ConnectError(f"no address to connect to for {host!r}")
+
+    async def connect_unix_socket(
+        self,
+        path: str,
+        timeout: float | None = None,
+        socket_options: Iterable[httpcore.SOCKET_OPTION] | None = None,
+    ) -> httpcore.AsyncNetworkStream:
+        raise httpcore.ConnectError("unix sockets are not allowed")
+
+    async def sleep(self, seconds: float) -> None:
+        import anyio
+
+        await anyio.sleep(seconds)
 
 
-def shared_http_client() -> httpx.Client:
-    """The process-wide client for HTTP tools, made on first use with the settings' allow-list."""
-    allow = tuple(get_settings().tools.ssrf_allow)
-    with _shared_lock:
-        client = _shared_clients.get(allow)
-        if client is None or client.is_closed:
-            client = _shared_clients[allow] = guarded_http_client(allow=allow)
-        return client
+class GuardedAsyncTransport(httpx.AsyncHTTPTransport):
+    """httpx's async transport over a pool that connects through GuardedAsyncNetworkBackend."""
+
+    def __init__(
+        self,
+        *,
+        policy: SsrfPolicy,
+        resolver: Resolver = system_resolver,
+        limits: httpx.Limits = POOL_LIMITS,
+        refuse_as_connect_error: bool = False,
+    ) -> None:
+        super().__init__(trust_env=False, limits=limits)
+        self._pool = httpcore.AsyncConnectionPool(
+            ssl_context=httpx.create_ssl_context(trust_env=False),
+            max_connections=limits.max_connections,
+            max_keepalive_connections=limits.max_keepalive_connections,
+            keepalive_expiry=limits.keepalive_expiry,
+            network_backend=GuardedAsyncNetworkBackend(
+                policy, resolver, refuse_as_connect_error=refuse_as_connect_error
+            ),
+        )
 
 
-def close_shared_http_clients() -> None:
-    """Close every shared client (tests, local stack restarts)."""
-    with _shared_lock:
-        for client in _shared_clients.values():
-            client.close()
-        _shared_clients.clear()
+def guarded_async_http_client(
+    *,
+    allow: Sequence[str],
+    resolver: Resolver = system_resolver,
+    refuse_as_connect_error: bool = False,
+) -> httpx.AsyncClient:
+    """The async twin of `guarded_http_client`: guarded connections, no redirects, no cookies."""
+    return httpx.AsyncClient(
+        transport=GuardedAsyncTransport(
+            policy=SsrfPolicy.from_allow(allow),
+            resolver=resolver,
+            refuse_as_connect_error=refuse_as_connect_error,
+        ),
+        trust_env=False,
+        follow_redirects=False,
+        timeout=httpx.Timeout(10.0),
+        cookies=CookieJar(policy=DefaultCookiePolicy(allowed_domains=[])),
+    )

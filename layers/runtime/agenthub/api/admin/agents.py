@@ -2,10 +2,9 @@
 
 from __future__ import annotations
 
-import uuid
-from typing import Any
+from typing import Annotated, Any
 
-from fastapi import APIRouter, Response
+from fastapi import APIRouter, Path, Response
 
 from agenthub.api.admin.deps import (
     AdminActor,
@@ -33,6 +32,9 @@ ERRORS: dict[int | str, dict[str, Any]] = {
     409: {"description": "stale version, or the name is taken"},
     422: {"description": "invalid input; the message and details name the field"},
 }
+
+AgentRef = Annotated[str, Path(min_length=1, max_length=64, description="the agent's id or name")]
+ToolRef = Annotated[str, Path(min_length=1, max_length=64, description="the tool's id or name")]
 
 router = APIRouter(prefix="/api/admin/agents", tags=["agents"], responses=ERRORS)
 
@@ -64,7 +66,7 @@ def reload_config(body: ReloadRequest, actor: AdminActor, reloads: Reloads) -> A
 
 
 @router.get("/{agent_id}", response_model=AgentPublic, summary="Get one agent")
-def get_agent(agent_id: uuid.UUID, actor: AdminActor, agents: Agents, response: Response) -> Any:
+def get_agent(agent_id: AgentRef, actor: AdminActor, agents: Agents, response: Response) -> Any:
     view = agents.get(actor, agent_id=agent_id)
     set_etag(response, view.agent.version)
     return AgentPublic.of(view)
@@ -72,7 +74,7 @@ def get_agent(agent_id: uuid.UUID, actor: AdminActor, agents: Agents, response: 
 
 @router.patch("/{agent_id}", response_model=AgentChange, summary="Change an agent")
 def update_agent(
-    agent_id: uuid.UUID,
+    agent_id: AgentRef,
     body: AgentUpdate,
     actor: AdminActor,
     agents: Agents,
@@ -81,7 +83,7 @@ def update_agent(
 ) -> Any:
     changed = agents.update(
         actor,
-        agent_id=agent_id,
+        agent_ref=agent_id,
         expected_version=version_from(if_match, body.version),
         changes=body.changes(),
     )
@@ -91,9 +93,11 @@ def update_agent(
 
 @router.delete("/{agent_id}", response_model=AgentChange, summary="Delete an agent (soft)")
 def delete_agent(
-    agent_id: uuid.UUID, actor: AdminActor, agents: Agents, if_match: IfMatch = None
+    agent_id: AgentRef, actor: AdminActor, agents: Agents, if_match: IfMatch = None
 ) -> Any:
-    changed = agents.delete(actor, agent_id=agent_id, expected_version=version_from(if_match, None))
+    changed = agents.delete(
+        actor, agent_ref=agent_id, expected_version=version_from(if_match, None)
+    )
     return AgentChange.of_change(changed)
 
 
@@ -103,16 +107,16 @@ def delete_agent(
     summary="Give the agent a tool at a priority (or move it)",
 )
 def assign_tool(
-    agent_id: uuid.UUID, tool_id: uuid.UUID, body: ToolAssignment, actor: AdminActor, agents: Agents
+    agent_id: AgentRef, tool_id: ToolRef, body: ToolAssignment, actor: AdminActor, agents: Agents
 ) -> Any:
-    changed = agents.assign_tool(actor, agent_id=agent_id, tool_id=tool_id, priority=body.priority)
+    changed = agents.assign_tool(
+        actor, agent_ref=agent_id, tool_ref=tool_id, priority=body.priority
+    )
     return AgentChange.of_change(changed)
 
 
 @router.delete(
     "/{agent_id}/tools/{tool_id}", response_model=AgentChange, summary="Take a tool away"
 )
-def unassign_tool(
-    agent_id: uuid.UUID, tool_id: uuid.UUID, actor: AdminActor, agents: Agents
-) -> Any:
-    return AgentChange.of_change(agents.unassign_tool(actor, agent_id=agent_id, tool_id=tool_id))
+def unassign_tool(agent_id: AgentRef, tool_id: ToolRef, actor: AdminActor, agents: Agents) -> Any:
+    return AgentChange.of_change(agents.unassign_tool(actor, agent_ref=agent_id, tool_ref=tool_id))

@@ -106,7 +106,11 @@ def catalogue_admin() -> CatalogueAdmin:
 
 
 def metrics_admin() -> MetricsAdmin:
-    return MetricsAdmin(_runner(), hit_rate=redis_hit_rate)
+    from functools import partial
+
+    from agenthub.composition import get_config_cache
+
+    return MetricsAdmin(_runner(), hit_rate=partial(redis_hit_rate, get_config_cache()))
 
 
 Agents = Annotated[AgentAdmin, Depends(agent_admin)]

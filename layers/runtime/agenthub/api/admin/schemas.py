@@ -57,7 +57,29 @@ def _forbid(*examples: dict[str, Any]) -> ConfigDict:
     return ConfigDict(extra="forbid", json_schema_extra={"examples": list(examples)})
 
 
-class _Patch(BaseModel):
+def _nul_free(value: Any) -> bool:
+    if isinstance(value, str):
+        return "\x00" not in value
+    if isinstance(value, dict):
+        return all(_nul_free(k) and _nul_free(v) for k, v in value.items())
+    if isinstance(value, list | tuple):
+        return all(_nul_free(item) for item in value)
+    return True
+
+
+class _Input(BaseModel):
+    """A request body. PostgreSQL stores no NUL character (text or JSON): refused here, as a
+    422 naming the field, instead of failing the lookup or the write with a 500."""
+
+    @field_validator("*", mode="before")
+    @classmethod
+    def _no_nul_character(cls, value: Any) -> Any:
+        if not _nul_free(value):
+            raise ValueError("may not contain a NUL character")
+        return value
+
+
+class _Patch(_Input):
     """An update: only the fields given change; `version` says which version was read."""
 
     NULLABLE: ClassVar[frozenset[str]] = frozenset()
@@ -84,7 +106,7 @@ class _Patch(BaseModel):
 # --- agents ------------------------------------------------------------------------------------
 
 
-class AgentCreate(BaseModel):
+class AgentCreate(_Input):
     model_config = _forbid(
         {
             "name": "invoice",
@@ -122,7 +144,7 @@ class AgentUpdate(_Patch):
     is_active: bool | None = None
 
 
-class ToolAssignment(BaseModel):
+class ToolAssignment(_Input):
     model_config = _forbid({"priority": 1})
 
     priority: int = Field(ge=0, le=10_000, description="lower runs first")
@@ -186,7 +208,7 @@ class AgentList(BaseModel):
     items: list[AgentPublic]
 
 
-class ReloadRequest(BaseModel):
+class ReloadRequest(_Input):
     model_config = _forbid({"tenant_id": "acme"}, {})
 
     tenant_id: str | None = Field(
@@ -204,7 +226,7 @@ class ReloadResponse(BaseModel):
 # --- tools -------------------------------------------------------------------------------------
 
 
-class ToolCreate(BaseModel):
+class ToolCreate(_Input):
     model_config = _forbid(
         {
             "name": "get_customer_debt_by_mst",
@@ -310,7 +332,7 @@ class LlmModelList(BaseModel):
     items: list[LlmModelPublic]
 
 
-class LlmConfigPut(BaseModel):
+class LlmConfigPut(_Input):
     model_config = _forbid(
         {
             "provider": "openai",
@@ -375,7 +397,7 @@ class LlmConfigChange(LlmConfigPublic):
 # --- tenants -----------------------------------------------------------------------------------
 
 
-class TenantCreate(BaseModel):
+class TenantCreate(_Input):
     model_config = _forbid(
         {"id": "initech", "name": "Initech Ltd.", "retention_days": 30},
     )
@@ -451,7 +473,7 @@ class TenantList(BaseModel):
 # --- permissions -------------------------------------------------------------------------------
 
 
-class PermissionsPatch(BaseModel):
+class PermissionsPatch(_Input):
     model_config = _forbid(
         {"version": 3, "agents": {"debt": True, "shipment": False}},
         {"version": 4, "tools": {"track_shipment": False}},
@@ -520,7 +542,7 @@ class PermissionsChange(PermissionsPublic):
 # --- tool secrets ------------------------------------------------------------------------------
 
 
-class ToolSecretPut(BaseModel):
+class ToolSecretPut(_Input):
     model_config = _forbid({"secret": "erp-api-key-0123456789abcdef"})
 
     secret: SecretStr = Field(

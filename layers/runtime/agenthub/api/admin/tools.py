@@ -2,10 +2,9 @@
 
 from __future__ import annotations
 
-import uuid
-from typing import Any
+from typing import Annotated, Any
 
-from fastapi import APIRouter, Response
+from fastapi import APIRouter, Path, Response
 
 from agenthub.api.admin.deps import AdminActor, IfMatch, Tools, set_etag, version_from
 from agenthub.api.admin.schemas import ToolChange, ToolCreate, ToolList, ToolPublic, ToolUpdate
@@ -17,6 +16,9 @@ ERRORS: dict[int | str, dict[str, Any]] = {
     409: {"description": "stale version, or the name is taken"},
     422: {"description": "invalid input (schema, config, URL refused by the SSRF guard)"},
 }
+
+AgentRef = Annotated[str, Path(min_length=1, max_length=64, description="the agent's id or name")]
+ToolRef = Annotated[str, Path(min_length=1, max_length=64, description="the tool's id or name")]
 
 router = APIRouter(prefix="/api/admin/tools", tags=["tools"], responses=ERRORS)
 
@@ -38,7 +40,7 @@ def list_tools(actor: AdminActor, tools: Tools, include_deleted: bool = False) -
 
 
 @router.get("/{tool_id}", response_model=ToolPublic, summary="Get one tool")
-def get_tool(tool_id: uuid.UUID, actor: AdminActor, tools: Tools, response: Response) -> Any:
+def get_tool(tool_id: ToolRef, actor: AdminActor, tools: Tools, response: Response) -> Any:
     view = tools.get(actor, tool_id=tool_id)
     set_etag(response, view.tool.version)
     return ToolPublic.of(view)
@@ -46,7 +48,7 @@ def get_tool(tool_id: uuid.UUID, actor: AdminActor, tools: Tools, response: Resp
 
 @router.patch("/{tool_id}", response_model=ToolChange, summary="Change a tool")
 def update_tool(
-    tool_id: uuid.UUID,
+    tool_id: ToolRef,
     body: ToolUpdate,
     actor: AdminActor,
     tools: Tools,
@@ -55,7 +57,7 @@ def update_tool(
 ) -> Any:
     changed = tools.update(
         actor,
-        tool_id=tool_id,
+        tool_ref=tool_id,
         expected_version=version_from(if_match, body.version),
         changes=body.changes(),
     )
@@ -64,8 +66,6 @@ def update_tool(
 
 
 @router.delete("/{tool_id}", response_model=ToolChange, summary="Delete a tool (soft)")
-def delete_tool(
-    tool_id: uuid.UUID, actor: AdminActor, tools: Tools, if_match: IfMatch = None
-) -> Any:
-    changed = tools.delete(actor, tool_id=tool_id, expected_version=version_from(if_match, None))
+def delete_tool(tool_id: ToolRef, actor: AdminActor, tools: Tools, if_match: IfMatch = None) -> Any:
+    changed = tools.delete(actor, tool_ref=tool_id, expected_version=version_from(if_match, None))
     return ToolChange.of_change(changed)

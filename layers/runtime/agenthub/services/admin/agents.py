@@ -25,6 +25,7 @@ from agenthub.services.admin.actor import Actor
 from agenthub.services.admin.audit import Snapshot, record_change
 from agenthub.services.admin.changes import NO_TENANT, Changed, ChangeRunner, Outcome
 from agenthub.services.admin.inputs import as_uuid, invalid, require_version
+from agenthub.services.admin.refs import Ref, agent_id_of, tool_id_of
 
 ENTITY = "agent"
 
@@ -75,9 +76,11 @@ class AgentAdmin:
 
         return self._runner.read(work)
 
-    def get(self, actor: Actor, *, agent_id: uuid.UUID) -> AgentView:
+    def get(self, actor: Actor, *, agent_id: Ref) -> AgentView:
         actor.require_admin()
-        return self._runner.read(lambda db: _view(db, AgentConfigRepository(db).require(agent_id)))
+        return self._runner.read(
+            lambda db: _view(db, AgentConfigRepository(db).require(agent_id_of(db, agent_id)))
+        )
 
     def create(self, actor: Actor, *, fields: Mapping[str, Any]) -> Changed[AgentView]:
         actor.require_platform_admin("create agents")
@@ -95,7 +98,7 @@ class AgentAdmin:
         self,
         actor: Actor,
         *,
-        agent_id: uuid.UUID,
+        agent_ref: Ref,
         expected_version: int | None,
         changes: Mapping[str, Any],
     ) -> Changed[AgentView]:
@@ -103,6 +106,7 @@ class AgentAdmin:
         version = require_version(expected_version)
 
         def work(db: Session) -> Outcome[AgentView]:
+            agent_id = agent_id_of(db, agent_ref)
             agents = AgentConfigRepository(db)
             before = _view(db, agents.lock(agent_id)).snapshot()
             agent = agents.update(
@@ -115,12 +119,13 @@ class AgentAdmin:
         return self._runner.run(work, reason="agent changed")
 
     def delete(
-        self, actor: Actor, *, agent_id: uuid.UUID, expected_version: int | None
+        self, actor: Actor, *, agent_ref: Ref, expected_version: int | None
     ) -> Changed[AgentView]:
         """Soft delete: the row stays for the audit trail; its name is free again."""
         actor.require_platform_admin("delete agents")
 
         def work(db: Session) -> Outcome[AgentView]:
+            agent_id = agent_id_of(db, agent_ref)
             agents = AgentConfigRepository(db)
             current = _view(db, agents.lock(agent_id))
             before = current.snapshot()
@@ -133,31 +138,33 @@ class AgentAdmin:
         return self._runner.run(work, reason="agent deleted")
 
     def assign_tool(
-        self, actor: Actor, *, agent_id: uuid.UUID, tool_id: uuid.UUID, priority: int
+        self, actor: Actor, *, agent_ref: Ref, tool_ref: Ref, priority: int
     ) -> Changed[AgentView]:
         """Give the agent the tool at `priority` (lower runs first), or move it there."""
         actor.require_platform_admin("assign tools to agents")
 
         def work(db: Session) -> Outcome[AgentView]:
+            agent_id = agent_id_of(db, agent_ref)
             agents = AgentConfigRepository(db)
             before = _view(db, agents.lock(agent_id)).snapshot()
-            agents.assign_tool(agent_id=agent_id, tool_id=tool_id, priority=priority)
+            agents.assign_tool(
+                agent_id=agent_id, tool_id=tool_id_of(db, tool_ref), priority=priority
+            )
             view = _view(db, agents.require(agent_id))
             _audit(db, actor, "agent.tool.assign", view, before=before, after=view.snapshot())
             return Outcome(view, _tenants_of(db, agent_id))
 
         return self._runner.run(work, reason="agent tools changed")
 
-    def unassign_tool(
-        self, actor: Actor, *, agent_id: uuid.UUID, tool_id: uuid.UUID
-    ) -> Changed[AgentView]:
+    def unassign_tool(self, actor: Actor, *, agent_ref: Ref, tool_ref: Ref) -> Changed[AgentView]:
         actor.require_platform_admin("unassign tools from agents")
 
         def work(db: Session) -> Outcome[AgentView]:
+            agent_id = agent_id_of(db, agent_ref)
             agents = AgentConfigRepository(db)
             before = _view(db, agents.lock(agent_id)).snapshot()
-            if not agents.unassign_tool(agent_id=agent_id, tool_id=tool_id):
-                raise NotFoundError(f"tool {tool_id} is not assigned to agent {agent_id}")
+            if not agents.unassign_tool(agent_id=agent_id, tool_id=tool_id_of(db, tool_ref)):
+                raise NotFoundError(f"tool {tool_ref} is not assigned to agent {agent_ref}")
             view = _view(db, agents.require(agent_id))
             _audit(db, actor, "agent.tool.unassign", view, before=before, after=view.snapshot())
             return Outcome(view, _tenants_of(db, agent_id))

@@ -5,6 +5,7 @@ from __future__ import annotations
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from datetime import datetime
+from typing import TYPE_CHECKING
 
 from sqlalchemy.orm import Session
 
@@ -14,6 +15,9 @@ from agenthub.services.admin.actor import Actor
 from agenthub.services.admin.changes import ChangeRunner
 from agenthub.services.admin.inputs import invalid
 from agenthub.services.usage_metrics import GroupBy, Usage, query_usage
+
+if TYPE_CHECKING:
+    from agenthub.cache.redis_cache import RedisConfigCache
 
 # (tenant ids, start, end) -> the config cache hit rate over them, or None when unknown.
 HitRate = Callable[[Sequence[str], datetime, datetime], float | None]
@@ -73,12 +77,12 @@ class MetricsAdmin:
         )
 
 
-def redis_hit_rate(tenant_ids: Sequence[str], start: datetime, end: datetime) -> float | None:
+def redis_hit_rate(
+    cache: RedisConfigCache, tenant_ids: Sequence[str], start: datetime, end: datetime
+) -> float | None:
     """The config cache hit rate from the counters in Redis, over the given tenants together."""
-    from agenthub.composition import get_config_cache
     from agenthub.services.cache_stats import read_hit_rate
 
-    cache = get_config_cache()
     hits = misses = 0
     for tenant_id in tenant_ids:
         stats = read_hit_rate(cache, tenant_id, start, end)

@@ -22,6 +22,7 @@ from agenthub.services.admin.actor import Actor
 from agenthub.services.admin.audit import Snapshot, record_change
 from agenthub.services.admin.changes import NO_TENANT, Changed, ChangeRunner, Outcome
 from agenthub.services.admin.inputs import invalid, require_version
+from agenthub.services.admin.refs import Ref, tool_id_of
 from agenthub.tools import validate_tool_definition
 from agenthub.tools.ssrf import Resolver, system_resolver
 
@@ -70,9 +71,11 @@ class ToolAdmin:
             ]
         )
 
-    def get(self, actor: Actor, *, tool_id: uuid.UUID) -> ToolView:
+    def get(self, actor: Actor, *, tool_id: Ref) -> ToolView:
         actor.require_admin()
-        return self._runner.read(lambda db: ToolView(ToolConfigRepository(db).require(tool_id)))
+        return self._runner.read(
+            lambda db: ToolView(ToolConfigRepository(db).require(tool_id_of(db, tool_id)))
+        )
 
     def create(self, actor: Actor, *, fields: Mapping[str, Any]) -> Changed[ToolView]:
         actor.require_platform_admin("create tools")
@@ -92,7 +95,7 @@ class ToolAdmin:
         self,
         actor: Actor,
         *,
-        tool_id: uuid.UUID,
+        tool_ref: Ref,
         expected_version: int | None,
         changes: Mapping[str, Any],
     ) -> Changed[ToolView]:
@@ -100,7 +103,7 @@ class ToolAdmin:
         version = require_version(expected_version)
         values = dict(changes)
         if DEFINITION_FIELDS & values.keys():
-            current = self.get(actor, tool_id=tool_id)
+            current = self.get(actor, tool_id=tool_ref)
             if current.tool.version != version:
                 raise _stale(current.tool, version)
             self._validate(
@@ -114,6 +117,7 @@ class ToolAdmin:
             )
 
         def work(db: Session) -> Outcome[ToolView]:
+            tool_id = tool_id_of(db, tool_ref)
             tools = ToolConfigRepository(db)
             before = ToolView(tools.lock(tool_id)).snapshot()
             if "type" in values:
@@ -126,12 +130,13 @@ class ToolAdmin:
         return self._runner.run(work, reason="tool changed")
 
     def delete(
-        self, actor: Actor, *, tool_id: uuid.UUID, expected_version: int | None
+        self, actor: Actor, *, tool_ref: Ref, expected_version: int | None
     ) -> Changed[ToolView]:
         """Soft delete: agents stop seeing the tool; the row stays for the audit trail."""
         actor.require_platform_admin("delete tools")
 
         def work(db: Session) -> Outcome[ToolView]:
+            tool_id = tool_id_of(db, tool_ref)
             tools = ToolConfigRepository(db)
             before = ToolView(tools.lock(tool_id)).snapshot()
             affected = _tenants_of(db, tool_id)
