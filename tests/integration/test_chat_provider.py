@@ -18,6 +18,7 @@ from sqlalchemy import func, select, text
 from tests.support.fake_openai import FakeOpenAIServer, FakeReply, RecordedRequest
 from tests.support.lambda_events import HttpResult
 from tests.support.scripted_model import (
+    ANSWER_TOOL,
     ANSWER_USAGE,
     DEBT_TOOL,
     ROUTE_USAGE,
@@ -31,6 +32,9 @@ pytest_plugins = ["tests.integration.chat_fixtures"]
 
 Chat = Callable[..., HttpResult]
 HANDOFFS = ["transfer_to_debt", "transfer_to_shipment"]
+# A card agent on a provider answers through the structured output tool.
+DEBT_AGENT_TOOLS = [DEBT_TOOL, ANSWER_TOOL]
+SHIPMENT_AGENT_TOOLS = [SHIPMENT_TOOL, ANSWER_TOOL]
 
 
 @pytest.fixture
@@ -131,7 +135,7 @@ def test_a_debt_question_gets_a_debt_card_priced_from_the_models_usage(
     assert body["routing"]["reason"] == "debt: the user asks about debt"
     # supervisor -> agent (tool call) -> agent (answer): three model calls, usage as reported.
     calls = model.chat_requests
-    assert [r.tool_names for r in calls] == [HANDOFFS, [DEBT_TOOL], [DEBT_TOOL]]
+    assert [r.tool_names for r in calls] == [HANDOFFS, DEBT_AGENT_TOOLS, DEBT_AGENT_TOOLS]
     assert body["usage"]["input_tokens"] == ROUTE_USAGE[0] + TOOL_CALL_USAGE[0] + ANSWER_USAGE[0]
     assert body["usage"]["output_tokens"] == ROUTE_USAGE[1] + TOOL_CALL_USAGE[1] + ANSWER_USAGE[1]
     # 600 in at $0.001/1k + 60 out at $0.002/1k (the llm_models row's prices).
@@ -271,7 +275,7 @@ def test_two_intents_are_both_answered_in_sections_with_policy_parallel(
     assert sorted(result.body["routing"]["intents"]) == ["debt", "shipment"]
     # One supervisor call, then each agent's tool call and answer.
     assert sorted(map(tuple, (r.tool_names for r in model.chat_requests))) == sorted(
-        [tuple(HANDOFFS), (DEBT_TOOL,), (DEBT_TOOL,), (SHIPMENT_TOOL,), (SHIPMENT_TOOL,)]
+        [tuple(HANDOFFS), *[tuple(DEBT_AGENT_TOOLS)] * 2, *[tuple(SHIPMENT_AGENT_TOOLS)] * 2]
     )
 
 
