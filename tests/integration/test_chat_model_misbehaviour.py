@@ -338,3 +338,56 @@ def test_a_message_with_control_characters_is_refused_before_any_model_call(
     assert result.body["error"]["code"] == "validation_error"
     assert model.chat_requests == []
     assert _stored() == []
+
+
+# --- provider structured output ---------------------------------------------------------------
+
+
+@pytest.fixture
+def provider_structured_output(model: FakeOpenAIServer) -> FakeOpenAIServer:
+    """The tenant's model is set to use the provider's native JSON-schema output."""
+    from sqlalchemy import update
+
+    from agenthub.composition import get_sessionmaker
+    from agenthub.db.engine import transaction
+    from agenthub.db.models import TenantLlmConfig
+    from agenthub.repositories import TenantRepository
+
+    with transaction(get_sessionmaker()) as db:
+        db.execute(
+            update(TenantLlmConfig)
+            .where(TenantLlmConfig.tenant_id == "acme")
+            .values(extra={"structured_output": "provider"})
+        )
+        TenantRepository(db).bump_config_version(tenant_id="acme")
+    return model
+
+
+def test_with_provider_structured_output_the_card_comes_from_the_json_schema_reply(
+    provider_structured_output: FakeOpenAIServer, chat: Chat
+) -> None:
+    result = chat(DEBT_QUESTION)
+
+    assert result.status == 200, result.body
+    assert result.body["format"] == "card"
+    final = provider_structured_output.last_request.body or {}
+    assert final["response_format"]["type"] == "json_schema"
+    assert final["response_format"]["json_schema"]["schema"]["required"] == ["text", "data"]
+    _assert_turn_stored(result.body)
+
+
+def test_with_provider_structured_output_a_prose_reply_is_a_text_answer(
+    provider_structured_output: FakeOpenAIServer, chat: Chat
+) -> None:
+    prose = "Minh Phát owes 269,750,000 VND in total."
+
+    def after_tool(body: dict[str, Any]) -> bool:
+        return _debt_agent(body) and any(m.get("role") == "tool" for m in body["messages"])
+
+    _misbehave(provider_structured_output, FakeReply.text(prose), when=after_tool, times=ALWAYS)
+
+    result = chat(DEBT_QUESTION)
+
+    assert result.status == 200, result.body
+    assert (result.body["format"], result.body["text"]) == ("text", prose)
+    _assert_turn_stored(result.body)
