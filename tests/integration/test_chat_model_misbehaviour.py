@@ -21,7 +21,6 @@ from agenthub.agents.guards import COULD_NOT_COMPLETE, MAX_CORRECTIONS
 from tests.support.fake_openai import FakeOpenAIServer, FakeReply, Misbehaving, offered_tools
 from tests.support.lambda_events import HttpResult
 from tests.support.scripted_model import (
-    ANSWER_USAGE,
     DEBT_TOOL,
     ROUTE_USAGE,
     TOOL_CALL_USAGE,
@@ -135,14 +134,14 @@ def test_malformed_tool_arguments_go_back_to_the_model_which_corrects_them(
 
     assert result.status == 200, result.body
     assert result.body["format"] == "card"
-    assert result.body["text"].endswith("owes 269750000 VND.")
+    assert result.body["data"]["title"] == "Công ty TNHH Thương mại Minh Phát"
     assert result.body["routing"]["status"] == "ok"
     # The model read why its call failed, as a tool error for that call.
     (error,) = _tool_errors(model)
     assert error["type"] == "bad_arguments" and DEBT_TOOL in error["message"]
     # Every model call is counted, the failed one too.
     assert {k: result.body["usage"][k] for k in ("input_tokens", "output_tokens")} == _usage(
-        ROUTE_USAGE, BAD_USAGE, TOOL_CALL_USAGE, ANSWER_USAGE
+        ROUTE_USAGE, BAD_USAGE, TOOL_CALL_USAGE
     )
     _assert_turn_stored(result.body)
 
@@ -200,9 +199,44 @@ def test_a_model_that_keeps_answering_nothing_gets_the_user_a_failure_answer(
     _assert_could_not_complete(chat(DEBT_QUESTION), agent="debt")
 
 
-def test_prose_instead_of_the_structured_card_is_still_a_text_answer(
-    model: FakeOpenAIServer, chat: Chat
+def _llm_extra(**extra: Any) -> None:
+    """Set the acme tenant's LLM config `extra`, as an admin would (a new config version)."""
+    from sqlalchemy import update
+
+    from agenthub.composition import get_sessionmaker
+    from agenthub.db.engine import transaction
+    from agenthub.db.models import TenantLlmConfig
+    from agenthub.repositories import TenantRepository
+
+    with transaction(get_sessionmaker()) as db:
+        db.execute(
+            update(TenantLlmConfig).where(TenantLlmConfig.tenant_id == "acme").values(extra=extra)
+        )
+        TenantRepository(db).bump_config_version(tenant_id="acme")
+
+
+@pytest.fixture
+def model_writes_answers(model: FakeOpenAIServer) -> FakeOpenAIServer:
+    """Cards written by the model from the tool's result (not mapped from it directly)."""
+    _llm_extra(direct_tool_answers=False)
+    return model
+
+
+def test_without_direct_answers_the_model_writes_the_card_after_the_tool_call(
+    model_writes_answers: FakeOpenAIServer, chat: Chat
 ) -> None:
+    result = chat(DEBT_QUESTION)
+
+    assert result.status == 200, result.body
+    assert result.body["format"] == "card"
+    assert result.body["text"] == "Công ty TNHH Thương mại Minh Phát owes 269750000 VND."
+    assert len(model_writes_answers.chat_requests) == 3
+
+
+def test_prose_instead_of_the_structured_card_is_still_a_text_answer(
+    model_writes_answers: FakeOpenAIServer, chat: Chat
+) -> None:
+    model = model_writes_answers
     prose = "Minh Phát owes 269,750,000 VND in total."
     after_tool = _debt_agent
 
@@ -346,20 +380,7 @@ def test_a_message_with_control_characters_is_refused_before_any_model_call(
 @pytest.fixture
 def provider_structured_output(model: FakeOpenAIServer) -> FakeOpenAIServer:
     """The tenant's model is set to use the provider's native JSON-schema output."""
-    from sqlalchemy import update
-
-    from agenthub.composition import get_sessionmaker
-    from agenthub.db.engine import transaction
-    from agenthub.db.models import TenantLlmConfig
-    from agenthub.repositories import TenantRepository
-
-    with transaction(get_sessionmaker()) as db:
-        db.execute(
-            update(TenantLlmConfig)
-            .where(TenantLlmConfig.tenant_id == "acme")
-            .values(extra={"structured_output": "provider"})
-        )
-        TenantRepository(db).bump_config_version(tenant_id="acme")
+    _llm_extra(structured_output="provider", direct_tool_answers=False)
     return model
 
 

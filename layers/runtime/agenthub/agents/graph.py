@@ -18,6 +18,7 @@ from collections.abc import Callable, Sequence
 from typing import Annotated, Any, TypedDict
 
 from langchain.agents import create_agent
+from langchain.agents.middleware import AgentMiddleware
 from langchain.agents.structured_output import ProviderStrategy, ToolStrategy
 from langchain_core.language_models import BaseChatModel
 from langchain_core.messages import (
@@ -36,6 +37,7 @@ from langgraph.graph.state import CompiledStateGraph
 from langgraph.prebuilt import InjectedState
 from langgraph.types import Command, Send
 
+from agenthub.agents.direct import DIRECT_FORMATS, DirectToolAnswer
 from agenthub.agents.guards import (
     COULD_NOT_COMPLETE,
     FAILURE_KEY,
@@ -357,12 +359,19 @@ def _build_agent(
     else:
         prompt = f"{spec.system_prompt.strip()}\n\n{structured_instructions(fmt, mode)}"
     known = {tool.name for tool in tools} | ({ANSWER_TOOL} if mode == "tool" else set())
+    middleware: list[AgentMiddleware[Any, Any, Any]] = [CorrectionMiddleware(known)]
+    if (
+        response_format is not None
+        and fmt.name in DIRECT_FORMATS
+        and llm.extra.get("direct_tool_answers", True)
+    ):
+        middleware.insert(0, DirectToolAnswer(fmt))
     return create_agent(
         model,
         tools=tools,
         system_prompt=prompt,
         response_format=response_format,
-        middleware=[CorrectionMiddleware(known)],
+        middleware=middleware,
         name=spec.name,
         checkpointer=False,
     )

@@ -51,6 +51,14 @@ def _validator(schema_json: str) -> Any:
     return Draft202012Validator(json.loads(schema_json))
 
 
+def schema_errors(data: Any, schema: dict[str, Any]) -> list[Any]:
+    """Where `data` breaks `schema` (jsonschema errors, by path); empty when it fits."""
+    return sorted(
+        _validator(json.dumps(schema, sort_keys=True)).iter_errors(data),
+        key=lambda e: list(e.path),
+    )
+
+
 def _extract_json(content: str) -> Any:
     text = content.strip()
     fenced = _FENCE.match(text)
@@ -118,10 +126,7 @@ def shape_structured(parsed: Any, fmt: OutputFormatSpec, *, raw: str | None = No
         reason = None if fmt.name == TEXT_FORMAT.name else "the reply has no data"
         return ShapedAnswer("text", TEXT_FORMAT.renderer_hint, text, None, reason)
     if fmt.json_schema:
-        errors = sorted(
-            _validator(json.dumps(fmt.json_schema, sort_keys=True)).iter_errors(data),
-            key=lambda e: list(e.path),
-        )
+        errors = schema_errors(data, fmt.json_schema)
         if errors:
             where = "/".join(str(p) for p in errors[0].path) or "data"
             return ShapedAnswer(
