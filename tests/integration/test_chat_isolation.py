@@ -143,13 +143,14 @@ def test_a_tenants_llm_config_and_key_are_never_used_for_another_tenant(
 
     # THEN each provider saw only its own tenant's key and model
     assert [a.status for a in answers] == [200] * 4, [a.body for a in answers]
-    assert len(model.chat_requests) == 6 and len(globex_provider.chat_requests) == 6
+    # Two model calls a turn: the supervisor, the agent's tool call (the card maps its result).
+    assert len(model.chat_requests) == 4 and len(globex_provider.chat_requests) == 4
     assert {(r.api_key, r.model) for r in model.chat_requests} == {("sk-test-acme", "gpt-fake")}
     assert {(r.api_key, r.model) for r in globex_provider.chat_requests} == {
         ("sk-globex-only", "gpt-fake-globex")
     }
-    # ...and each answer is priced with its own tenant's model: 600 in, 60 out.
-    assert answers[0].body["usage"]["cost_usd"] == pytest.approx(0.00072, abs=1e-12)
-    assert answers[1].body["usage"]["cost_usd"] == pytest.approx(0.0078, abs=1e-12)
+    # ...and each answer is priced with its own tenant's model: 300 in, 30 out.
+    assert answers[0].body["usage"]["cost_usd"] == pytest.approx(0.00036, abs=1e-12)
+    assert answers[1].body["usage"]["cost_usd"] == pytest.approx(0.0039, abs=1e-12)
     # The debt figures come from each tenant's own ERP records (the JWT's tenant).
     assert answers[0].body["text"] != answers[1].body["text"]

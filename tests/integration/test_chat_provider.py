@@ -18,7 +18,7 @@ from sqlalchemy import func, select, text
 from tests.support.fake_openai import FakeOpenAIServer, FakeReply, RecordedRequest
 from tests.support.lambda_events import HttpResult
 from tests.support.scripted_model import (
-    ANSWER_USAGE,
+    ANSWER_TOOL,
     DEBT_TOOL,
     ROUTE_USAGE,
     SHIPMENT_TOOL,
@@ -31,6 +31,9 @@ pytest_plugins = ["tests.integration.chat_fixtures"]
 
 Chat = Callable[..., HttpResult]
 HANDOFFS = ["transfer_to_debt", "transfer_to_shipment"]
+# A card agent on a provider answers through the structured output tool.
+DEBT_AGENT_TOOLS = [DEBT_TOOL, ANSWER_TOOL]
+SHIPMENT_AGENT_TOOLS = [SHIPMENT_TOOL, ANSWER_TOOL]
 
 
 @pytest.fixture
@@ -126,21 +129,25 @@ def test_a_debt_question_gets_a_debt_card_priced_from_the_models_usage(
     assert body["agent"] == "debt"
     assert body["format"] == "card" and body["renderer_hint"] == "card"
     assert _field(body["data"], "total debt") == 269_750_000
-    assert body["text"] == "Công ty TNHH Thương mại Minh Phát owes 269750000 VND."
+    # The card is the tool's result mapped onto the card format: no model call to restate it.
+    assert body["text"] == (
+        "Công ty TNHH Thương mại Minh Phát - Total debt: 269750000; "
+        "Overdue debt: 205500000; Credit limit: 500000000."
+    )
     assert body["routing"]["agent"] == "debt"
     assert body["routing"]["reason"] == "debt: the user asks about debt"
-    # supervisor -> agent (tool call) -> agent (answer): three model calls, usage as reported.
+    # supervisor -> agent (tool call), then the card from the tool's result: two model calls.
     calls = model.chat_requests
-    assert [r.tool_names for r in calls] == [HANDOFFS, [DEBT_TOOL], [DEBT_TOOL]]
-    assert body["usage"]["input_tokens"] == ROUTE_USAGE[0] + TOOL_CALL_USAGE[0] + ANSWER_USAGE[0]
-    assert body["usage"]["output_tokens"] == ROUTE_USAGE[1] + TOOL_CALL_USAGE[1] + ANSWER_USAGE[1]
-    # 600 in at $0.001/1k + 60 out at $0.002/1k (the llm_models row's prices).
-    assert body["usage"]["cost_usd"] == pytest.approx(0.00072, abs=1e-12)
+    assert [r.tool_names for r in calls] == [HANDOFFS, DEBT_AGENT_TOOLS]
+    assert body["usage"]["input_tokens"] == ROUTE_USAGE[0] + TOOL_CALL_USAGE[0]
+    assert body["usage"]["output_tokens"] == ROUTE_USAGE[1] + TOOL_CALL_USAGE[1]
+    # 300 in at $0.001/1k + 30 out at $0.002/1k (the llm_models row's prices).
+    assert body["usage"]["cost_usd"] == pytest.approx(0.00036, abs=1e-12)
     with get_sessionmaker()() as db:
         stored = db.scalars(select(Message).where(Message.role == MessageRole.ASSISTANT)).one()
-    assert stored.cost_usd == Decimal("0.00072")
+    assert stored.cost_usd == Decimal("0.00036")
     assert stored.llm_model == "gpt-fake"
-    assert (stored.input_tokens, stored.output_tokens) == (600, 60)
+    assert (stored.input_tokens, stored.output_tokens) == (300, 30)
 
 
 def test_the_demo_api_gets_the_users_jwt_and_the_provider_the_tenants_decrypted_key(
@@ -223,7 +230,9 @@ def test_disabled_tools_and_agents_are_never_offered_to_the_model(
     assert {"transfer_to_shipment", "transfer_to_debt", DEBT_TOOL} <= offered["acme"]
     assert "transfer_to_shipment" not in offered["globex"]
     assert SHIPMENT_TOOL not in offered["globex"]
-    assert {"transfer_to_debt", DEBT_TOOL} <= offered["globex"]
+    # globex has one agent left: no supervisor call, the debt agent answers both messages.
+    assert "transfer_to_debt" not in offered["globex"]
+    assert DEBT_TOOL in offered["globex"]
 
 
 # --- several intents --------------------------------------------------------------------------
@@ -269,9 +278,9 @@ def test_two_intents_are_both_answered_in_sections_with_policy_parallel(
     assert _field(sections["debt"]["data"], "total debt") == 269_750_000
     assert _field(sections["shipment"]["data"], "status") == "in_transit"
     assert sorted(result.body["routing"]["intents"]) == ["debt", "shipment"]
-    # One supervisor call, then each agent's tool call and answer.
+    # One supervisor call, then each agent's tool call (their cards come from the results).
     assert sorted(map(tuple, (r.tool_names for r in model.chat_requests))) == sorted(
-        [tuple(HANDOFFS), (DEBT_TOOL,), (DEBT_TOOL,), (SHIPMENT_TOOL,), (SHIPMENT_TOOL,)]
+        [tuple(HANDOFFS), tuple(DEBT_AGENT_TOOLS), tuple(SHIPMENT_AGENT_TOOLS)]
     )
 
 
@@ -298,9 +307,9 @@ def test_the_second_turn_of_a_session_sees_the_first(model: FakeOpenAIServer, ch
 
 FAILURES = {
     # name: (what the provider does, which request fails, the message the user gets)
-    "500 after the tool call": (
+    "500 in the agent": (
         FakeReply.server_error(),
-        lambda body: any(m.get("role") == "tool" for m in body["messages"]),
+        lambda body: DEBT_TOOL in [t["function"]["name"] for t in body.get("tools") or []],
         "the LLM provider failed",
     ),
     "401 on the first call": (
@@ -376,3 +385,29 @@ def test_a_provider_failure_in_a_session_leaves_its_memory_as_it_was(
     assert "Debt for MST 0123456789" in contents
     assert "Debt for MST 0312345678" not in contents
     assert _message_count() == 4
+
+
+# --- model calls per turn ---------------------------------------------------------------------
+
+
+def test_a_tenant_with_one_agent_gets_its_answer_without_a_supervisor_call(
+    model: FakeOpenAIServer, chat: Chat
+) -> None:
+    from agenthub.composition import get_sessionmaker
+    from agenthub.db.engine import transaction
+    from agenthub.repositories import AgentConfigRepository, PermissionRepository, TenantRepository
+
+    # GIVEN acme with only the debt agent enabled
+    with transaction(get_sessionmaker()) as db:
+        shipment = AgentConfigRepository(db).get_by_name("shipment")
+        assert shipment is not None
+        PermissionRepository(db).set_agent(tenant_id="acme", agent_id=shipment.id, enabled=False)
+        TenantRepository(db).bump_config_version(tenant_id="acme")
+
+    result = chat("Debt for MST 0123456789")
+
+    # THEN one model call in all: the agent's tool call, the card mapped from its result
+    assert result.status == 200, result.body
+    assert (result.body["agent"], result.body["format"]) == ("debt", "card")
+    assert result.body["routing"]["reason"] == "debt: the only agent"
+    assert [r.tool_names for r in model.chat_requests] == [DEBT_AGENT_TOOLS]

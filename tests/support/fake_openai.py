@@ -84,6 +84,16 @@ class FakeReply:
         return cls(content=content, calls=calls)
 
     @classmethod
+    def malformed_call(cls, name: str, raw_arguments: str = '{"mst": "0123') -> FakeReply:
+        """A tool call whose arguments are not JSON (truncated), as models sometimes send."""
+        return cls(calls=(ToolCall(name=name, arguments=raw_arguments),))
+
+    @classmethod
+    def empty(cls) -> FakeReply:
+        """An answer with no content and no tool call."""
+        return cls(content="")
+
+    @classmethod
     def error(
         cls,
         status: int,
@@ -133,6 +143,33 @@ class FakeReply:
 
 
 Responder = Callable[[dict[str, Any]], FakeReply]
+
+
+def offered_tools(body: Mapping[str, Any]) -> list[str]:
+    """The function names a request offers the model."""
+    return [tool["function"]["name"] for tool in body.get("tools") or []]
+
+
+@dataclass
+class Misbehaving:
+    """A responder that sends `bad` to the first `times` requests matching `when`, then lets
+    `then` answer (every other request goes to `then` as well). `sent` counts the bad replies.
+
+        fake.responder = Misbehaving(ScriptedModel(), FakeReply.empty(), times=1,
+                                     when=lambda body: "transfer_to_debt" in offered_tools(body))
+    """
+
+    then: Responder
+    bad: FakeReply | Callable[[dict[str, Any]], FakeReply]
+    times: int = 1
+    when: Callable[[dict[str, Any]], bool] = field(default=lambda body: True)
+    sent: int = 0
+
+    def __call__(self, body: dict[str, Any]) -> FakeReply:
+        if self.sent < self.times and self.when(body):
+            self.sent += 1
+            return self.bad(body) if callable(self.bad) else self.bad
+        return self.then(body)
 
 
 @dataclass(frozen=True)

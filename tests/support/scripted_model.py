@@ -5,6 +5,7 @@
   found in the user's message, or answer itself when no offered agent fits;
 - offered a domain tool and no tool result yet (a domain agent): call the tool with arguments
   taken from the user's message, or ask for a valid MST / tracking id when it is malformed;
+- after a tool result that says the call was malformed or unknown: call again, correctly;
 - after a tool result: answer `{"text": ..., "data": <card>}` built from that result, or a
   clear not-found answer when the tool reported an error.
 Token counts are fixed per kind of reply, so a turn's cost is known exactly.
@@ -32,6 +33,7 @@ if TYPE_CHECKING:
 DEBT_TOOL = "get_customer_debt_by_mst"
 SHIPMENT_TOOL = "track_shipment"
 HANDOFF_PREFIX = "transfer_to_"
+ANSWER_TOOL = "final_answer"  # agenthub.agents.output.ANSWER_TOOL (structured output)
 FAKE_MODEL = "gpt-fake"
 
 # (input tokens, output tokens) the fake reports for each kind of reply.
@@ -67,16 +69,25 @@ class ScriptedModel:
 
     def __call__(self, body: dict[str, Any]) -> FakeReply:
         messages: list[dict[str, Any]] = list(body.get("messages") or [])
-        last_user = max((i for i, m in enumerate(messages) if m.get("role") == "user"), default=-1)
+        # A note from the agent loop (e.g. "your reply was empty") is not the user's question.
+        last_user = max(
+            (
+                i
+                for i, m in enumerate(messages)
+                if m.get("role") == "user" and m.get("name") != "agenthub"
+            ),
+            default=-1,
+        )
         question = _text(messages[last_user]["content"]) if last_user >= 0 else ""
         offered = _offered(body)
         handoffs = [name for name in offered if name.startswith(HANDOFF_PREFIX)]
         if handoffs:
             return self.route(question, handoffs)
+        structured = ANSWER_TOOL in offered
         results = [m for m in messages[last_user + 1 :] if m.get("role") == "tool"]
-        if results:
-            return self.answer(_text(results[-1]["content"]))
-        return self.act(question, offered)
+        if results and not _corrected(_text(results[-1]["content"])):
+            return _as(self.answer(_text(results[-1]["content"])), structured)
+        return _as(self.act(question, offered), structured)
 
     def route(self, question: str, handoffs: Sequence[str]) -> FakeReply:
         lowered = question.lower()
@@ -122,6 +133,22 @@ class ScriptedModel:
             if value is None or isinstance(value, str | int | float)
         ]
         return _answer(text, {"title": title, "fields": fields})
+
+
+def _corrected(tool_result: str) -> bool:
+    """The tool result says the call itself was wrong: a model calls again, correctly."""
+    try:
+        error = json.loads(tool_result).get("error") or {}
+    except (ValueError, AttributeError):
+        return False
+    return error.get("type") in ("bad_arguments", "unknown_tool")
+
+
+def _as(reply: FakeReply, structured: bool) -> FakeReply:
+    """With structured output (the answer tool offered), an answer is a call of that tool."""
+    if not structured or reply.calls or reply.content is None:
+        return reply
+    return replace(reply, content=None, calls=(ToolCall(ANSWER_TOOL, reply.content),))
 
 
 def _answer(text: str, data: dict[str, Any] | None) -> FakeReply:

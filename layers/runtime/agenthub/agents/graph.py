@@ -18,6 +18,8 @@ from collections.abc import Callable, Sequence
 from typing import Annotated, Any, TypedDict
 
 from langchain.agents import create_agent
+from langchain.agents.middleware import AgentMiddleware
+from langchain.agents.structured_output import ProviderStrategy, ToolStrategy
 from langchain_core.language_models import BaseChatModel
 from langchain_core.messages import (
     AIMessage,
@@ -35,14 +37,31 @@ from langgraph.graph.state import CompiledStateGraph
 from langgraph.prebuilt import InjectedState
 from langgraph.types import Command, Send
 
+from agenthub.agents.direct import DIRECT_FORMATS, DirectToolAnswer
+from agenthub.agents.guards import (
+    COULD_NOT_COMPLETE,
+    FAILURE_KEY,
+    MAX_CORRECTIONS,
+    CorrectionMiddleware,
+    reply_problem,
+)
 from agenthub.agents.memory import transcript, window
-from agenthub.agents.output import format_instructions, message_text, shape_answer
+from agenthub.agents.output import (
+    ANSWER_TOOL,
+    ShapedAnswer,
+    answer_schema,
+    format_instructions,
+    is_structured,
+    message_text,
+    shape_answer,
+    shape_structured,
+)
 from agenthub.agents.prompts import (
     handoff_tool_name,
     reject_multi_intent_message,
     supervisor_prompt,
 )
-from agenthub.domain import AgentSpec, LlmSpec, TenantRuntimeConfig, ToolSpec
+from agenthub.domain import AgentSpec, LlmSpec, OutputFormatSpec, TenantRuntimeConfig, ToolSpec
 from agenthub.observability import get_logger
 
 AGENT_NODE = "agent"
@@ -108,10 +127,26 @@ def _build_supervisor(
     system = SystemMessage(supervisor_prompt(tenant_name=tenant.tenant_name, agents=tenant.agents))
 
     def decide(state: SupervisorState, config: RunnableConfig) -> dict[str, Any] | Command[Any]:
+        if len(tenant.agents) == 1:
+            # Nothing to choose: the only agent answers (greetings too), one model call saved.
+            (only,) = tenant.agents
+            conversation = transcript(state["messages"])
+            payload = {"agent": only.name, "reason": "the only agent", "messages": conversation}
+            return Command(graph=Command.PARENT, goto=[Send(AGENT_NODE, payload)])
         history = window(state["messages"], max_tokens=tenant.memory_max_tokens)
-        reply = bound.invoke([system, *history], config)
-        assert isinstance(reply, AIMessage)
-        handoffs = _first_call_per_agent([c for c in reply.tool_calls if c["name"] in agents])
+        prompt: list[AnyMessage] = [system, *history]
+        for attempt in range(MAX_CORRECTIONS + 1):
+            reply = bound.invoke(prompt, config)
+            assert isinstance(reply, AIMessage)
+            handoffs = _first_call_per_agent([c for c in reply.tool_calls if c["name"] in agents])
+            problem = None if handoffs else reply_problem(reply, agents)
+            if problem is None:
+                break
+            if attempt == MAX_CORRECTIONS:
+                get_logger().warning("supervisor gave up", extra={"reason": problem.reason})
+                return _failed_supervisor(problem.reason)
+            # The unusable reply and the errors it earned go back to the model (this step only).
+            prompt = [*prompt, reply, *problem.corrections]
         if not handoffs:
             answer = AIMessage(content=message_text(reply.content), name=SUPERVISOR, id=reply.id)
             routing: dict[str, Any] = {
@@ -150,6 +185,16 @@ def _build_supervisor(
     return graph.compile(checkpointer=False, name=SUPERVISOR)
 
 
+def _failed_supervisor(reason: str) -> dict[str, Any]:
+    answer = AIMessage(content=COULD_NOT_COMPLETE, name=SUPERVISOR)
+    routing = {
+        "agent": SUPERVISOR,
+        "reason": f"the model's reply could not be used ({reason})",
+        "status": "error",
+    }
+    return {"messages": [answer], "routing": routing}
+
+
 def _first_call_per_agent(calls: list[Any]) -> list[Any]:
     seen: set[str] = set()
     unique = []
@@ -167,6 +212,8 @@ def _tool_call_log(messages: Sequence[AnyMessage]) -> list[dict[str, Any]]:
     for message in messages:
         if isinstance(message, AIMessage):
             for call in message.tool_calls:
+                if call["name"] == ANSWER_TOOL:
+                    continue  # the structured answer itself, not a tool the agent used
                 result = results.get(call["id"] or "")
                 log.append(
                     {
@@ -188,12 +235,11 @@ def build_turn_graph(
     """Compile the graph for one tenant's configuration (cached by the caller per version)."""
     tenant_model = model_for(tenant.llm)
     domain_agents = {
-        agent.name: create_agent(
+        agent.name: _build_agent(
+            agent,
             model_for(agent.llm) if agent.llm else tenant_model,
-            tools=tools_for(agent.tools),
-            system_prompt=f"{agent.system_prompt.strip()}\n\n{format_instructions(agent.output_format)}",
-            name=agent.name,
-            checkpointer=False,
+            agent.llm or tenant.llm,
+            tools_for,
         )
         for agent in tenant.agents
     }
@@ -202,23 +248,29 @@ def build_turn_graph(
     def run_agent(payload: dict[str, Any], config: RunnableConfig) -> dict[str, Any]:
         spec = specs[payload["agent"]]
         history = window(payload["messages"], max_tokens=tenant.memory_max_tokens)
-        out = domain_agents[spec.name].invoke({"messages": history}, config)  # type: ignore[call-overload]
+        out = domain_agents[spec.name].invoke({"messages": history}, config)
         produced = out["messages"][len(history) :]
-        final = next((m for m in reversed(produced) if isinstance(m, AIMessage)), None)
-        shaped = shape_answer(final.content if final else "", spec.output_format)
-        if shaped.fallback_reason:
+        calls = _tool_call_log(produced)
+        failure = out.get(FAILURE_KEY)
+        shaped = None if failure else _shape(spec, produced, out.get("structured_response"))
+        if shaped is not None and not shaped.text.strip():
+            failure, shaped = "the answer is empty", None
+        if shaped is None:
+            get_logger().warning("agent gave up", extra={"agent": spec.name, "reason": failure})
+            shaped = ShapedAnswer("text", "markdown", COULD_NOT_COMPLETE)
+        elif shaped.fallback_reason:
             get_logger().info(
                 "answer fell back to text",
                 extra={"agent": spec.name, "fallback_reason": shaped.fallback_reason},
             )
-        calls = _tool_call_log(produced)
         failed = any(call["status"] == "error" for call in calls)
         return {
             "results": [
                 {
                     "agent": spec.name,
                     "reason": payload.get("reason") or f"matched the {spec.name} agent",
-                    "status": "error" if failed else "ok",
+                    "status": "error" if failed or failure else "ok",
+                    "failure": failure,
                     "format": shaped.format,
                     "renderer_hint": shaped.renderer_hint,
                     "text": shaped.text,
@@ -233,19 +285,41 @@ def build_turn_graph(
         results = state.get("results") or []
         if not results:
             last = state["messages"][-1]
+            text = message_text(last.content).strip()
             answer: dict[str, Any] = {
                 "agent": SUPERVISOR,
                 "format": "text",
                 "renderer_hint": "markdown",
-                "text": message_text(last.content),
+                "text": text or COULD_NOT_COMPLETE,
                 "data": None,
                 "tool_calls": [],
             }
-            return {"answer": answer, "messages": _forget_oldest(state["messages"], adding=0)}
+            update: dict[str, Any] = {
+                "answer": answer,
+                "messages": _forget_oldest(state["messages"], adding=0),
+            }
+            if not text:  # never an empty answer, nor an empty message remembered
+                update["messages"].append(AIMessage(content=COULD_NOT_COMPLETE, id=last.id))
+                update["routing"] = {
+                    **(state.get("routing") or {"agent": SUPERVISOR}),
+                    "reason": "the model's reply was empty",
+                    "status": "error",
+                }
+            return update
         answer = results[0] if len(results) == 1 else _merge(results)
+        failures = [r for r in results if r.get("failure")]
         routing = {
             "agent": answer["agent"],
-            "reason": "; ".join(f"{r['agent']}: {r['reason']}" for r in results),
+            "reason": "; ".join(
+                f"{r['agent']}: {r['reason']}"
+                + (f" (could not answer: {r['failure']})" if r.get("failure") else "")
+                for r in results
+            ),
+            "status": "ok"
+            if not failures
+            else "error"
+            if len(failures) == len(results)
+            else "partial",
         }
         if len(results) > 1:
             routing["intents"] = [r["agent"] for r in results]
@@ -267,6 +341,75 @@ def build_turn_graph(
     graph.add_edge(AGENT_NODE, "respond")
     graph.add_edge("respond", END)
     return graph.compile(checkpointer=checkpointer, name=f"turn:{tenant.tenant_id}")
+
+
+def _status(failures: int, *, of: int) -> str:
+    return "ok" if not failures else "error" if failures == of else "partial"
+
+
+def _build_agent(
+    spec: AgentSpec, model: BaseChatModel, llm: LlmSpec, tools_for: ToolFactory
+) -> CompiledStateGraph[Any, Any, Any, Any]:
+    """A domain agent; its card/table/chart answers use the provider's structured output when
+    the model has one (the offline model gets the format in its prompt and is parsed)."""
+    tools = tools_for(spec.tools)
+    fmt = spec.output_format
+    response_format: ToolStrategy[Any] | ProviderStrategy[Any] | None = None
+    mode = structured_output_mode(llm)
+    if is_structured(fmt) and mode == "provider":
+        response_format = ProviderStrategy(answer_schema(fmt))
+    elif is_structured(fmt) and mode == "tool":
+        response_format = ToolStrategy(answer_schema(fmt))
+    if response_format is None:
+        prompt = f"{spec.system_prompt.strip()}\n\n{format_instructions(fmt)}"
+    else:
+        prompt = f"{spec.system_prompt.strip()}\n\n{structured_instructions(fmt, mode)}"
+    known = {tool.name for tool in tools} | ({ANSWER_TOOL} if mode == "tool" else set())
+    middleware: list[AgentMiddleware[Any, Any, Any]] = [CorrectionMiddleware(known)]
+    if (
+        response_format is not None
+        and fmt.name in DIRECT_FORMATS
+        and llm.extra.get("direct_tool_answers", True)
+    ):
+        middleware.insert(0, DirectToolAnswer(fmt))
+    return create_agent(
+        model,
+        tools=tools,
+        system_prompt=prompt,
+        response_format=response_format,
+        middleware=middleware,
+        name=spec.name,
+        checkpointer=False,
+    )
+
+
+def structured_output_mode(llm: LlmSpec) -> str:
+    """How a model gives structured answers: `provider` (native JSON schema output), `tool`
+    (a forced answer tool, any tool-calling model) or `prompt` (asked in the prompt, parsed).
+    `LlmSpec.extra["structured_output"]` overrides the provider's default."""
+    configured = llm.extra.get("structured_output")
+    if configured in ("provider", "tool", "prompt"):
+        return str(configured)
+    return "prompt" if llm.provider == "offline" else "tool"
+
+
+def structured_instructions(fmt: OutputFormatSpec, mode: str) -> str:
+    how = f"call the {ANSWER_TOOL} tool with" if mode == "tool" else "reply with one JSON object of"
+    return (
+        f"## Output format: {fmt.name}\n"
+        f"When you have what you need, {how} a short answer for the user as `text` and the "
+        f"{fmt.name} as `data`; if you cannot give the {fmt.name}, set `data` to null and say "
+        "why in `text`."
+    )
+
+
+def _shape(spec: AgentSpec, produced: Sequence[AnyMessage], structured: Any) -> ShapedAnswer:
+    if structured is not None:
+        return shape_structured(structured, spec.output_format)
+    final = next(
+        (m for m in reversed(produced) if isinstance(m, AIMessage) and not m.tool_calls), None
+    )
+    return shape_answer(final.content if final else "", spec.output_format)
 
 
 def _forget_oldest(messages: Sequence[AnyMessage], *, adding: int) -> list[RemoveMessage]:

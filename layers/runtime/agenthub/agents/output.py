@@ -16,6 +16,8 @@ from typing import Any
 from agenthub.domain import OutputFormatSpec
 
 TEXT_FORMAT = OutputFormatSpec(name="text", renderer_hint="markdown", json_schema={})
+# The tool a model calls to answer in a structured format (ToolStrategy).
+ANSWER_TOOL = "final_answer"
 _FENCE = re.compile(r"^```(?:json)?\s*(.*?)\s*```$", re.DOTALL)
 
 
@@ -49,6 +51,14 @@ def _validator(schema_json: str) -> Any:
     return Draft202012Validator(json.loads(schema_json))
 
 
+def schema_errors(data: Any, schema: dict[str, Any]) -> list[Any]:
+    """Where `data` breaks `schema` (jsonschema errors, by path); empty when it fits."""
+    return sorted(
+        _validator(json.dumps(schema, sort_keys=True)).iter_errors(data),
+        key=lambda e: list(e.path),
+    )
+
+
 def _extract_json(content: str) -> Any:
     text = content.strip()
     fenced = _FENCE.match(text)
@@ -74,12 +84,40 @@ def message_text(content: Any) -> str:
     return str(content)
 
 
+def is_structured(fmt: OutputFormatSpec) -> bool:
+    """Formats with data (card, table, chart...): worth the provider's structured output."""
+    return fmt.name != TEXT_FORMAT.name and bool(fmt.json_schema)
+
+
+def answer_schema(fmt: OutputFormatSpec) -> dict[str, Any]:
+    """The JSON Schema of a whole answer in `fmt`, for the provider's structured output."""
+    return {
+        "title": ANSWER_TOOL,
+        "description": f"The answer to the user, as a {fmt.name} ({fmt.description})".strip(),
+        "type": "object",
+        "properties": {
+            "text": {"type": "string", "description": "A short answer for the user"},
+            "data": fmt.json_schema,
+        },
+        "required": ["text", "data"],
+    }
+
+
 def shape_answer(content: Any, fmt: OutputFormatSpec) -> ShapedAnswer:
+    """Prompt-and-parse: the reply's text should hold the `{"text", "data"}` object."""
     raw = message_text(content).strip()
     try:
         parsed = _extract_json(raw)
     except ValueError:
         return _as_text(raw, "the reply is not a JSON object")
+    return shape_structured(parsed, fmt, raw=raw)
+
+
+def shape_structured(parsed: Any, fmt: OutputFormatSpec, *, raw: str | None = None) -> ShapedAnswer:
+    """An answer object (parsed from text, or the provider's structured output), validated
+    against the format's schema; what does not fit falls back to text."""
+    if raw is None:
+        raw = json.dumps(parsed, ensure_ascii=False, default=str)
     if not isinstance(parsed, dict) or not isinstance(parsed.get("text"), str):
         return _as_text(raw, 'the reply has no "text" string')
     text = parsed["text"].strip()
@@ -88,10 +126,7 @@ def shape_answer(content: Any, fmt: OutputFormatSpec) -> ShapedAnswer:
         reason = None if fmt.name == TEXT_FORMAT.name else "the reply has no data"
         return ShapedAnswer("text", TEXT_FORMAT.renderer_hint, text, None, reason)
     if fmt.json_schema:
-        errors = sorted(
-            _validator(json.dumps(fmt.json_schema, sort_keys=True)).iter_errors(data),
-            key=lambda e: list(e.path),
-        )
+        errors = schema_errors(data, fmt.json_schema)
         if errors:
             where = "/".join(str(p) for p in errors[0].path) or "data"
             return ShapedAnswer(

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 import uuid
 from typing import Annotated, Any
 
@@ -15,6 +16,8 @@ from agenthub.services.chat import ChatAnswer, ChatTurn
 
 TenantId = Annotated[str, Path(pattern=TENANT_ID_PATTERN, examples=["acme"])]
 MAX_MESSAGE_CHARS = 8000
+# C0 controls except tab, newline and carriage return; DEL; C1 controls.
+_CONTROL = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f-\x9f]")
 
 
 class ChatRequest(BaseModel):
@@ -31,6 +34,9 @@ class ChatRequest(BaseModel):
     def _not_blank(cls, value: str) -> str:
         if not value.strip():
             raise ValueError("message must not be blank")
+        if _CONTROL.search(value):
+            # Refused before any model or tool call (PostgreSQL text cannot even store NUL).
+            raise ValueError("message must not contain control characters (such as NUL)")
         return value.strip()
 
 
@@ -44,6 +50,9 @@ class Routing(BaseModel):
     agent: str
     reason: str
     intents: list[str] | None = None
+    # "error": the request could not be completed (the text says so); "partial": some of
+    # several intents could not.
+    status: str = "ok"
 
 
 class ChatResponse(BaseModel):

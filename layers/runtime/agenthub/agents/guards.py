@@ -1,0 +1,135 @@
+"""What a turn does when the model answers something unusable.
+
+A model may send a tool call whose arguments are not JSON, call a tool (or a handoff) that does
+not exist, or answer with nothing at all. Each of these goes back to the model as an error it
+can correct - a tool result for a bad call, a short user-side note for an empty reply - at most
+`MAX_CORRECTIONS` times per agent run; after that the run ends with a failure reason, and the
+graph answers the user that the request could not be completed (never an empty answer).
+
+`CorrectionMiddleware` does this for the domain agents (`create_agent`): an `after_model` hook
+that jumps back to the model, so each correction is one more graph step under the turn's step
+cap. The supervisor is a single model step of our own and uses `reply_problem` directly.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Collection
+from dataclasses import dataclass
+from typing import Annotated, Any, NotRequired
+
+from langchain.agents.middleware import AgentMiddleware, AgentState, ModelRequest, ModelResponse
+from langchain.agents.middleware.types import OmitFromInput, PrivateStateAttr, hook_config
+from langchain.agents.structured_output import StructuredOutputError
+from langchain_core.messages import AIMessage, AnyMessage, HumanMessage, ToolMessage
+from langgraph.runtime import Runtime
+
+from agenthub.agents.output import message_text
+from agenthub.tools.base import compact_json
+
+MAX_CORRECTIONS = 2
+# Agent state key: why the run gave up (set only when it did).
+FAILURE_KEY = "agenthub_failure"
+EMPTY_REPLY_NOTE = (
+    "Your last reply was empty. Answer the user's last message, or call one of your tools."
+)
+COULD_NOT_COMPLETE = (
+    "Sorry, I could not complete this request: the assistant's model did not produce a usable "
+    "answer. Please try again, or rephrase your request."
+)
+
+
+@dataclass(frozen=True)
+class ReplyProblem:
+    """Why a reply cannot be used, and the messages that tell the model so."""
+
+    reason: str
+    corrections: tuple[AnyMessage, ...]
+    # The reply also holds calls that can run: the loop goes on without an explicit jump.
+    has_runnable_calls: bool = False
+
+
+def _tool_error(call_id: str, name: str, error_type: str, message: str) -> ToolMessage:
+    content = compact_json({"error": {"type": error_type, "status": None, "message": message}})
+    return ToolMessage(content=content, tool_call_id=call_id, name=name, status="error")
+
+
+def reply_problem(reply: AIMessage, known_tools: Collection[str]) -> ReplyProblem | None:
+    """None when the reply is usable: valid calls of known tools, or a non-empty answer."""
+    corrections: list[AnyMessage] = []
+    reasons: list[str] = []
+    for bad in reply.invalid_tool_calls:
+        name = bad.get("name") or "unknown"
+        corrections.append(
+            _tool_error(
+                bad.get("id") or f"invalid_{len(corrections)}",
+                name,
+                "bad_arguments",
+                f"the arguments of this call to {name} are not a valid JSON object: "
+                "send the call again with JSON arguments that match the tool's schema",
+            )
+        )
+        reasons.append(f"malformed arguments for {name}")
+    runnable = False
+    for call in reply.tool_calls:
+        if call["name"] in known_tools:
+            runnable = True
+            continue
+        offered = ", ".join(sorted(known_tools)) or "(none)"
+        corrections.append(
+            _tool_error(
+                call["id"] or f"unknown_{len(corrections)}",
+                call["name"],
+                "unknown_tool",
+                f"there is no tool named {call['name']}; the available tools are: {offered}",
+            )
+        )
+        reasons.append(f"unknown tool {call['name']}")
+    if corrections:
+        return ReplyProblem("; ".join(reasons), tuple(corrections), has_runnable_calls=runnable)
+    if not reply.tool_calls and not message_text(reply.content).strip():
+        return ReplyProblem("empty reply", (HumanMessage(EMPTY_REPLY_NOTE, name="agenthub"),))
+    return None
+
+
+class CorrectionState(AgentState[Any]):
+    corrections: NotRequired[Annotated[int, PrivateStateAttr]]
+    agenthub_failure: NotRequired[Annotated[str | None, OmitFromInput]]
+
+
+class CorrectionMiddleware(AgentMiddleware[CorrectionState, Any, Any]):
+    """Sends unusable replies back to the model, at most `MAX_CORRECTIONS` times per run."""
+
+    state_schema = CorrectionState
+
+    def __init__(self, known_tools: Collection[str], *, max_corrections: int = MAX_CORRECTIONS):
+        super().__init__()
+        self.known_tools = frozenset(known_tools)
+        self.max_corrections = max_corrections
+
+    @hook_config(can_jump_to=["model", "end"])
+    def after_model(self, state: CorrectionState, runtime: Runtime[Any]) -> dict[str, Any] | None:
+        reply = next((m for m in reversed(state["messages"]) if isinstance(m, AIMessage)), None)
+        if reply is None or state.get("structured_response") is not None:
+            return None
+        problem = reply_problem(reply, self.known_tools)
+        if problem is None:
+            return None
+        used = state.get("corrections", 0)
+        if used >= self.max_corrections:
+            return {"jump_to": "end", FAILURE_KEY: problem.reason}
+        update: dict[str, Any] = {"messages": list(problem.corrections), "corrections": used + 1}
+        if not problem.has_runnable_calls:
+            update["jump_to"] = "model"
+        return update
+
+    def wrap_model_call(
+        self,
+        request: ModelRequest[Any],
+        handler: Callable[[ModelRequest[Any]], ModelResponse[Any]],
+    ) -> ModelResponse[Any]:
+        # Provider structured output that does not parse (prose, broken JSON) is still an
+        # answer: keep the reply and let the output shaping fall back to text.
+        try:
+            return handler(request)
+        except StructuredOutputError as exc:
+            return ModelResponse(result=[exc.ai_message])
