@@ -1,0 +1,529 @@
+"""One chat turn, streamed: the same turn as `ChatService` (session claim, memory, persistence,
+"no half turn"), with what happens in it delivered as typed events while it happens.
+
+    ChatStreamService.start(turn, deliver) -> TurnStream        (a worker thread runs the turn)
+      deliver(TurnStarted())                                     the graph is about to run
+      deliver(RoutingEvent | ToolStarted | ToolEnded | TokenEvent)*
+      deliver(TurnAnswered(answer) | TurnFailed(error))          exactly one, last
+
+Everything before `TurnStarted` (rate limit, unusable LLM config, unknown or busy session) fails
+as `TurnFailed` alone, so the HTTP layer can answer it with its plain status.
+
+How: `ChatService.with_graphs` runs the turn on a graph whose `invoke` streams instead
+(`stream_mode` messages, updates, tasks, custom and values, with subgraphs), and the events are
+read from LangGraph's stream and from callbacks, relying only on the node names `supervisor` and
+`agent`, the state keys `routing` and `answer`, and callback metadata.
+"""
+
+from __future__ import annotations
+
+import json
+import re
+import threading
+import time
+from collections.abc import Callable
+from contextlib import closing
+from dataclasses import dataclass, field
+from typing import Any
+from uuid import UUID
+
+from langchain_core.callbacks import BaseCallbackHandler
+from langchain_core.messages import AIMessageChunk
+
+from agenthub.agents.output import TEXT_FORMAT, message_text
+from agenthub.domain import TenantRuntimeConfig
+from agenthub.errors import AgentHubError
+from agenthub.observability import get_logger
+from agenthub.services.chat import ChatAnswer, ChatService, ChatTurn
+
+SUPERVISOR_NODE = "supervisor"
+AGENT_NODE = "agent"
+STREAM_MODES = ["messages", "updates", "tasks", "custom", "values"]
+_TOOL_EVENT = "agenthub_tool_event"  # marks our custom stream events
+
+
+class TurnCancelledError(AgentHubError):
+    """The client left: the turn stops at its next step and is discarded like a failed one."""
+
+    code = "client_disconnected"
+
+
+# --- events ----------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class TurnStarted:
+    """The turn passed every check and its graph is starting."""
+
+
+@dataclass(frozen=True)
+class RoutingEvent:
+    agent: str
+    reason: str
+    intents: tuple[dict[str, str], ...] = ()  # several intents: each agent and its reason
+
+    kind = "routing"
+
+
+@dataclass(frozen=True)
+class ToolStarted:
+    tool: str
+    agent: str
+
+    kind = "tool_start"
+
+
+@dataclass(frozen=True)
+class ToolEnded:
+    tool: str
+    agent: str
+    status: str  # ok | error
+    latency_ms: float
+
+    kind = "tool_end"
+
+
+@dataclass(frozen=True)
+class TokenEvent:
+    agent: str
+    text: str
+
+    kind = "token"
+
+
+@dataclass(frozen=True)
+class TurnAnswered:
+    answer: ChatAnswer
+
+
+@dataclass(frozen=True)
+class TurnFailed:
+    error: BaseException
+    started: bool  # False: nothing was streamed, the caller may answer with a plain status
+
+
+TurnEvent = RoutingEvent | ToolStarted | ToolEnded | TokenEvent
+Delivery = TurnStarted | TurnEvent | TurnAnswered | TurnFailed
+Deliver = Callable[[Delivery], None]
+
+
+# --- the service -----------------------------------------------------------------------------
+
+
+class ChatStreamService:
+    def __init__(self, *, chat: ChatService) -> None:
+        self._chat = chat
+
+    def start(self, turn: ChatTurn, deliver: Deliver) -> TurnStream:
+        stream = TurnStream(self._chat, turn, deliver)
+        stream.start()
+        return stream
+
+
+class TurnStream:
+    """One streamed turn on its own thread; `cancel()` stops it at its next step."""
+
+    def __init__(self, chat: ChatService, turn: ChatTurn, deliver: Deliver) -> None:
+        self._turn = turn
+        self._deliver = deliver
+        self._cancelled = threading.Event()
+        self._started = False
+        self.finished = threading.Event()
+        self._chat = chat.with_graphs(lambda graphs: _StreamingGraphs(graphs, self))
+        self._thread = threading.Thread(target=self._run, name="chat-stream", daemon=True)
+
+    def start(self) -> None:
+        self._thread.start()
+
+    def cancel(self) -> None:
+        self._cancelled.set()
+
+    @property
+    def cancelled(self) -> bool:
+        return self._cancelled.is_set()
+
+    def check(self) -> None:
+        if self._cancelled.is_set():
+            raise TurnCancelledError("the client disconnected; the turn was stopped")
+
+    def emit(self, event: Delivery) -> None:
+        if not self._cancelled.is_set():
+            self._deliver(event)
+
+    def mark_started(self) -> None:
+        self._started = True
+        self.emit(TurnStarted())
+
+    def _run(self) -> None:
+        try:
+            answer = self._chat.handle(self._turn)
+        except TurnCancelledError:
+            get_logger().info("streamed turn stopped: the client disconnected")
+        except Exception as exc:  # delivered to the client as an error event
+            self.emit(TurnFailed(error=exc, started=self._started))
+        else:
+            self.emit(TurnAnswered(answer=answer))
+        finally:
+            self.finished.set()
+
+    # --- the streaming graph run -------------------------------------------------------------
+
+    def run_graph(
+        self,
+        graph: Any,
+        tenant: TenantRuntimeConfig,
+        graph_input: Any,
+        config: dict[str, Any],
+        **kwargs: Any,
+    ) -> Any:
+        """What `graph.invoke(graph_input, config, **kwargs)` returns, streaming meanwhile."""
+        self.check()
+        self.mark_started()
+        translator = _Translator(tenant, self)
+        guards = [_CancelGuard(self), _ToolEvents()]
+        config = {**config, "callbacks": _with_handlers(config.get("callbacks"), guards)}
+        final: Any = None
+        parts = graph.stream(
+            graph_input, config, stream_mode=STREAM_MODES, subgraphs=True, **kwargs
+        )
+        with closing(parts):
+            for namespace, mode, data in parts:
+                self.check()
+                if mode == "values" and not namespace:
+                    final = data
+                else:
+                    translator.feed(tuple(namespace), mode, data)
+        translator.flush()
+        return final
+
+
+def _with_handlers(callbacks: Any, handlers: list[BaseCallbackHandler]) -> Any:
+    if callbacks is None:
+        return handlers
+    if isinstance(callbacks, list):
+        return [*callbacks, *handlers]
+    manager = callbacks.copy()  # a CallbackManager
+    for handler in handlers:
+        manager.add_handler(handler, inherit=True)
+    return manager
+
+
+class _StreamingGraphs:
+    """The service's graph source, with each graph's `invoke` streaming into `stream`."""
+
+    def __init__(self, graphs: Any, stream: TurnStream) -> None:
+        self._graphs = graphs
+        self._stream = stream
+
+    def get(self, config: TenantRuntimeConfig) -> Any:
+        return _StreamingGraph(self._graphs.get(config), config, self._stream)
+
+
+class _StreamingGraph:
+    def __init__(self, graph: Any, tenant: TenantRuntimeConfig, stream: TurnStream) -> None:
+        self._graph = graph
+        self._tenant = tenant
+        self._stream = stream
+
+    def invoke(self, graph_input: Any, config: dict[str, Any], **kwargs: Any) -> Any:
+        return self._stream.run_graph(self._graph, self._tenant, graph_input, config, **kwargs)
+
+    def __getattr__(self, name: str) -> Any:
+        return getattr(self._graph, name)
+
+
+# --- callbacks -------------------------------------------------------------------------------
+
+
+class _CancelGuard(BaseCallbackHandler):
+    """No model call, tool call or further token once the client has left."""
+
+    raise_error = True
+
+    def __init__(self, stream: TurnStream) -> None:
+        self._stream = stream
+
+    def on_chat_model_start(self, serialized: Any, messages: Any, **kwargs: Any) -> None:
+        self._stream.check()
+
+    def on_llm_start(self, serialized: Any, prompts: Any, **kwargs: Any) -> None:
+        self._stream.check()
+
+    def on_llm_new_token(self, token: str, **kwargs: Any) -> None:
+        self._stream.check()
+
+    def on_tool_start(self, serialized: Any, input_str: str, **kwargs: Any) -> None:
+        self._stream.check()
+
+
+@dataclass
+class _RunningTool:
+    name: str
+    agent: str
+    started: float = field(default_factory=time.perf_counter)
+
+
+class _ToolEvents(BaseCallbackHandler):
+    """Tool start and end, written to the graph's own stream (custom mode) so they arrive in
+    order with the tokens; only the tool's name, agent, outcome and latency: never its input
+    or output, which may carry the user's JWT or a tenant secret."""
+
+    def __init__(self) -> None:
+        self._running: dict[UUID, _RunningTool] = {}
+
+    def on_tool_start(
+        self,
+        serialized: dict[str, Any] | None,
+        input_str: str,
+        *,
+        run_id: UUID,
+        metadata: dict[str, Any] | None = None,
+        **kwargs: Any,
+    ) -> None:
+        metadata = metadata or {}
+        agent = metadata.get("lc_agent_name")
+        namespace = str(metadata.get("langgraph_checkpoint_ns") or "")
+        if not agent or not namespace.startswith(f"{AGENT_NODE}:"):
+            return  # a handoff tool of the supervisor, not a domain tool
+        name = str((serialized or {}).get("name") or kwargs.get("name") or "tool")
+        running = _RunningTool(name=name, agent=str(agent))
+        self._running[run_id] = running
+        _write({"event": "tool_start", "tool": running.name, "agent": running.agent})
+
+    def on_tool_end(self, output: Any, *, run_id: UUID, **kwargs: Any) -> None:
+        running = self._running.pop(run_id, None)
+        if running is not None:
+            status = "error" if getattr(output, "status", "success") == "error" else "ok"
+            self._ended(running, status)
+
+    def on_tool_error(self, error: BaseException, *, run_id: UUID, **kwargs: Any) -> None:
+        running = self._running.pop(run_id, None)
+        if running is not None:
+            self._ended(running, "error")
+
+    @staticmethod
+    def _ended(running: _RunningTool, status: str) -> None:
+        latency = round((time.perf_counter() - running.started) * 1000, 1)
+        _write(
+            {
+                "event": "tool_end",
+                "tool": running.name,
+                "agent": running.agent,
+                "status": status,
+                "latency_ms": latency,
+            }
+        )
+
+
+def _write(event: dict[str, Any]) -> None:
+    from langgraph.config import get_stream_writer
+
+    try:
+        writer = get_stream_writer()
+    except RuntimeError:  # not inside a graph run: nobody to tell
+        return
+    writer({_TOOL_EVENT: event})
+
+
+# --- from LangGraph's stream to our events ---------------------------------------------------
+
+
+class _Translator:
+    """Reads the stream's parts (namespace, mode, data) and emits our events."""
+
+    def __init__(self, tenant: TenantRuntimeConfig, stream: TurnStream) -> None:
+        self._stream = stream
+        self._text_agents = {
+            a.name for a in tenant.agents if a.output_format.name == TEXT_FORMAT.name
+        }
+        self._agent_of_task: dict[str, str] = {}
+        self._handoffs: list[dict[str, str]] = []
+        self._routed = False
+        self._replies: dict[str, _Reply] = {}
+
+    def feed(self, namespace: tuple[str, ...], mode: str, data: Any) -> None:
+        if self._handoffs and not (not namespace and mode == "tasks" and _is_agent_start(data)):
+            self.flush()
+        if mode == "messages":
+            self._message(namespace, *data)
+        elif mode == "tasks" and not namespace and _is_agent_start(data):
+            self._agent_started(data)
+        elif mode == "updates" and not namespace:
+            self._update(data)
+        elif mode == "custom" and isinstance(data, dict) and _TOOL_EVENT in data:
+            self._tool_event(data[_TOOL_EVENT])
+
+    def flush(self) -> None:
+        """The handoffs of one supervisor decision, as one routing event."""
+        if not self._handoffs:
+            return
+        handoffs, self._handoffs = self._handoffs, []
+        if len(handoffs) == 1:
+            event = RoutingEvent(agent=handoffs[0]["agent"], reason=handoffs[0]["reason"])
+        else:
+            event = RoutingEvent(
+                agent=",".join(sorted(h["agent"] for h in handoffs)),
+                reason="; ".join(f"{h['agent']}: {h['reason']}" for h in handoffs),
+                intents=tuple(handoffs),
+            )
+        self._route(event)
+
+    def _route(self, event: RoutingEvent) -> None:
+        self._routed = True
+        self._stream.emit(event)
+
+    def _agent_started(self, task: dict[str, Any]) -> None:
+        payload = task.get("input")
+        agent = str(payload.get("agent", "")) if isinstance(payload, dict) else ""
+        reason = str(payload.get("reason") or "") if isinstance(payload, dict) else ""
+        self._agent_of_task[str(task.get("id"))] = agent
+        self._handoffs.append({"agent": agent, "reason": reason})
+
+    def _update(self, update: Any) -> None:
+        if not isinstance(update, dict) or self._routed:
+            return
+        supervisor = update.get(SUPERVISOR_NODE)
+        routing = supervisor.get("routing") if isinstance(supervisor, dict) else None
+        if isinstance(routing, dict) and routing.get("agent"):
+            intents = tuple({"agent": str(name)} for name in routing.get("intents") or ())
+            self._route(
+                RoutingEvent(
+                    agent=str(routing["agent"]),
+                    reason=str(routing.get("reason") or ""),
+                    intents=intents,
+                )
+            )
+
+    def _tool_event(self, event: dict[str, Any]) -> None:
+        if event.get("event") == "tool_start":
+            self._stream.emit(ToolStarted(tool=event["tool"], agent=event["agent"]))
+        elif event.get("event") == "tool_end":
+            self._stream.emit(
+                ToolEnded(
+                    tool=event["tool"],
+                    agent=event["agent"],
+                    status=event["status"],
+                    latency_ms=event["latency_ms"],
+                )
+            )
+
+    def _message(self, namespace: tuple[str, ...], chunk: Any, metadata: dict[str, Any]) -> None:
+        if not isinstance(chunk, AIMessageChunk) or not namespace:
+            return  # whole messages written by nodes, not a model's tokens
+        root, _, task_id = namespace[0].partition(":")
+        if root == SUPERVISOR_NODE:
+            agent = SUPERVISOR_NODE
+        elif root == AGENT_NODE:
+            agent = str(metadata.get("lc_agent_name") or self._agent_of_task.get(task_id, ""))
+        else:
+            return
+        key = f"{namespace[0]}|{chunk.id}"
+        reply = self._replies.get(key)
+        if reply is None:
+            if agent == SUPERVISOR_NODE:
+                reply = _Reply(agent, _PlainText())
+            elif agent in self._text_agents:
+                reply = _Reply(agent, _JsonTextField())
+            else:
+                reply = _Reply(agent, None)  # a card, table or chart: the answer event has it
+            self._replies[key] = reply
+        if chunk.tool_call_chunks:
+            reply.reader = None  # a tool call (or a handoff): not an answer to the user
+        if reply.reader is None:
+            return
+        text = reply.reader.feed(message_text(chunk.content))
+        if not text:
+            return
+        if agent == SUPERVISOR_NODE and not self._routed:
+            self._route(
+                RoutingEvent(agent=SUPERVISOR_NODE, reason="answering directly: no agent needed")
+            )
+        self._stream.emit(TokenEvent(agent=agent, text=text))
+
+
+_OPENING_TEXT = '{"text":"'
+
+
+def _is_agent_start(task: Any) -> bool:
+    return isinstance(task, dict) and task.get("name") == AGENT_NODE and "input" in task
+
+
+@dataclass
+class _Reply:
+    agent: str
+    reader: _PlainText | _JsonTextField | None
+
+
+class _PlainText:
+    def feed(self, piece: str) -> str:
+        return piece
+
+
+class _JsonTextField:
+    """The `text` value of a streamed `{"text": "...", "data": ...}` reply, as it arrives; a
+    reply that is plain text streams as it is, any other JSON does not stream."""
+
+    _OPENING = re.compile(r'\s*(?:```(?:json)?\s*)?\{\s*"text"\s*:\s*"')
+
+    def __init__(self) -> None:
+        self._buffer = ""
+        self._mode = ""  # "" undecided | raw | json | none
+        self._value_start = 0
+        self._sent = 0
+        self._closed = False
+
+    def feed(self, piece: str) -> str:
+        self._buffer += piece
+        if not self._mode:
+            self._decide()
+        if self._mode == "raw":
+            new = self._buffer[self._sent :]
+            self._sent = len(self._buffer)
+            return new
+        if self._mode == "json" and not self._closed:
+            decoded = self._decoded()
+            new = decoded[self._sent :]
+            self._sent = len(decoded)
+            return new
+        return ""
+
+    def _decide(self) -> None:
+        head = re.sub(r"\s+", "", self._buffer)
+        if not head:
+            return
+        if head[0] not in "{`":
+            self._mode = "raw"
+            return
+        opening = self._OPENING.match(self._buffer)
+        if opening is not None:
+            self._mode, self._value_start = "json", opening.end()
+            return
+        for fence in ("```json", "```"):
+            if fence.startswith(head):
+                return  # maybe a fenced block: wait for more
+            head = head.removeprefix(fence)
+        if not _OPENING_TEXT.startswith(head):
+            self._mode = "none"  # JSON, but not starting with the text: the answer event has it
+
+    def _decoded(self) -> str:
+        """The string value's complete characters so far (never half an escape)."""
+        raw = self._buffer[self._value_start :]
+        end, index = len(raw), 0
+        while index < len(raw):
+            char = raw[index]
+            if char == '"':
+                end, self._closed = index, True
+                break
+            if char == "\\":
+                width = 6 if raw[index + 1 : index + 2] == "u" else 2
+                if index + width > len(raw):
+                    end = index
+                    break
+                index += width
+                continue
+            index += 1
+        try:
+            return str(json.loads(f'"{raw[:end]}"'))
+        except ValueError:
+            return ""
+
