@@ -103,6 +103,7 @@ class TurnFailed:
 
 
 TurnEvent = RoutingEvent | ToolStarted | ToolEnded | TokenEvent
+TURN_EVENTS = (RoutingEvent, ToolStarted, ToolEnded, TokenEvent)
 Delivery = TurnStarted | TurnEvent | TurnAnswered | TurnFailed
 Deliver = Callable[[Delivery], None]
 
