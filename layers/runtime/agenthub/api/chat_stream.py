@@ -41,8 +41,8 @@ from agenthub.errors import AgentHubError, http_error_for
 from agenthub.observability import get_logger
 from agenthub.services.chat import ChatTurn
 from agenthub.services.chat_stream import (
-    Delivery,
     TURN_EVENTS,
+    Delivery,
     RoutingEvent,
     TurnAnswered,
     TurnEvent,

@@ -250,7 +250,7 @@ class _CancelGuard(BaseCallbackHandler):
     def on_llm_start(self, serialized: Any, prompts: Any, **kwargs: Any) -> None:
         self._stream.check()
 
-    def on_llm_new_token(self, token: str, **kwargs: Any) -> None:
+    def on_llm_new_token(self, token: Any, **kwargs: Any) -> None:
         self._stream.check()
 
     def on_tool_start(self, serialized: Any, input_str: str, **kwargs: Any) -> None:
@@ -527,4 +527,3 @@ class _JsonTextField:
             return str(json.loads(f'"{raw[:end]}"'))
         except ValueError:
             return ""
-
