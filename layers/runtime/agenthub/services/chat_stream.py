@@ -30,7 +30,7 @@ from uuid import UUID
 from langchain_core.callbacks import BaseCallbackHandler
 from langchain_core.messages import AIMessageChunk
 
-from agenthub.agents.output import TEXT_FORMAT, message_text
+from agenthub.agents.output import message_text
 from agenthub.domain import TenantRuntimeConfig
 from agenthub.errors import AgentHubError
 from agenthub.observability import get_logger
@@ -172,7 +172,6 @@ class TurnStream:
     def run_graph(
         self,
         graph: Any,
-        tenant: TenantRuntimeConfig,
         graph_input: Any,
         config: dict[str, Any],
         **kwargs: Any,
@@ -180,7 +179,7 @@ class TurnStream:
         """What `graph.invoke(graph_input, config, **kwargs)` returns, streaming meanwhile."""
         self.check()
         self.mark_started()
-        translator = _Translator(tenant, self)
+        translator = _Translator(self)
         guards = [_CancelGuard(self), _ToolEvents()]
         config = {**config, "callbacks": _with_handlers(config.get("callbacks"), guards)}
         final: Any = None
@@ -217,17 +216,16 @@ class _StreamingGraphs:
         self._stream = stream
 
     def get(self, config: TenantRuntimeConfig) -> Any:
-        return _StreamingGraph(self._graphs.get(config), config, self._stream)
+        return _StreamingGraph(self._graphs.get(config), self._stream)
 
 
 class _StreamingGraph:
-    def __init__(self, graph: Any, tenant: TenantRuntimeConfig, stream: TurnStream) -> None:
+    def __init__(self, graph: Any, stream: TurnStream) -> None:
         self._graph = graph
-        self._tenant = tenant
         self._stream = stream
 
     def invoke(self, graph_input: Any, config: dict[str, Any], **kwargs: Any) -> Any:
-        return self._stream.run_graph(self._graph, self._tenant, graph_input, config, **kwargs)
+        return self._stream.run_graph(self._graph, graph_input, config, **kwargs)
 
     def __getattr__(self, name: str) -> Any:
         return getattr(self._graph, name)
@@ -332,11 +330,8 @@ def _write(event: dict[str, Any]) -> None:
 class _Translator:
     """Reads the stream's parts (namespace, mode, data) and emits our events."""
 
-    def __init__(self, tenant: TenantRuntimeConfig, stream: TurnStream) -> None:
+    def __init__(self, stream: TurnStream) -> None:
         self._stream = stream
-        self._text_agents = {
-            a.name for a in tenant.agents if a.output_format.name == TEXT_FORMAT.name
-        }
         self._agent_of_task: dict[str, str] = {}
         self._handoffs: list[dict[str, str]] = []
         self._routed = False
@@ -421,13 +416,10 @@ class _Translator:
         key = f"{namespace[0]}|{chunk.id}"
         reply = self._replies.get(key)
         if reply is None:
-            if agent == SUPERVISOR_NODE:
-                reply = _Reply(agent, _PlainText())
-            elif agent in self._text_agents:
-                reply = _Reply(agent, _JsonTextField())
-            else:
-                reply = _Reply(agent, None)  # a card, table or chart: the answer event has it
-            self._replies[key] = reply
+            # A domain agent replies `{"text", "data"}`: only the text streams, never the JSON
+            # of a card, table or chart (the answer event brings the validated data).
+            reader = _PlainText() if agent == SUPERVISOR_NODE else _JsonTextField()
+            reply = self._replies[key] = _Reply(agent, reader)
         if chunk.tool_call_chunks:
             reply.reader = None  # a tool call (or a handoff): not an answer to the user
         if reply.reader is None:
