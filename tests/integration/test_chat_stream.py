@@ -1,4 +1,4 @@
-"""POST /api/{tenant_id}/chat/stream over real HTTP, through the local gateway serving template.yaml.
+"""POST /api/{tenant_id}/chat/stream over real HTTP, through the local gateway (template.yaml).
 
 The offline model streams word by word; the fake provider streams through the real
 langchain-openai client. Real PostgreSQL, Redis and the demo business API behind the tools.
