@@ -17,8 +17,6 @@ read from LangGraph's stream and from callbacks, relying only on the node names 
 
 from __future__ import annotations
 
-import json
-import re
 import threading
 import time
 from collections.abc import Callable
@@ -35,6 +33,7 @@ from agenthub.domain import TenantRuntimeConfig
 from agenthub.errors import AgentHubError
 from agenthub.observability import get_logger
 from agenthub.services.chat import ChatAnswer, ChatService, ChatTurn
+from agenthub.services.stream_text import AnswerText, PlainText
 
 SUPERVISOR_NODE = "supervisor"
 AGENT_NODE = "agent"
@@ -418,7 +417,7 @@ class _Translator:
         if reply is None:
             # A domain agent replies `{"text", "data"}`: only the text streams, never the JSON
             # of a card, table or chart (the answer event brings the validated data).
-            reader = _PlainText() if agent == SUPERVISOR_NODE else _JsonTextField()
+            reader = PlainText() if agent == SUPERVISOR_NODE else AnswerText()
             reply = self._replies[key] = _Reply(agent, reader)
         if chunk.tool_call_chunks:
             reply.reader = None  # a tool call (or a handoff): not an answer to the user
@@ -434,9 +433,6 @@ class _Translator:
         self._stream.emit(TokenEvent(agent=agent, text=text))
 
 
-_OPENING_TEXT = '{"text":"'
-
-
 def _is_agent_start(task: Any) -> bool:
     return isinstance(task, dict) and task.get("name") == AGENT_NODE and "input" in task
 
@@ -444,78 +440,4 @@ def _is_agent_start(task: Any) -> bool:
 @dataclass
 class _Reply:
     agent: str
-    reader: _PlainText | _JsonTextField | None
-
-
-class _PlainText:
-    def feed(self, piece: str) -> str:
-        return piece
-
-
-class _JsonTextField:
-    """The `text` value of a streamed `{"text": "...", "data": ...}` reply, as it arrives; a
-    reply that is plain text streams as it is, any other JSON does not stream."""
-
-    _OPENING = re.compile(r'\s*(?:```(?:json)?\s*)?\{\s*"text"\s*:\s*"')
-
-    def __init__(self) -> None:
-        self._buffer = ""
-        self._mode = ""  # "" undecided | raw | json | none
-        self._value_start = 0
-        self._sent = 0
-        self._closed = False
-
-    def feed(self, piece: str) -> str:
-        self._buffer += piece
-        if not self._mode:
-            self._decide()
-        if self._mode == "raw":
-            new = self._buffer[self._sent :]
-            self._sent = len(self._buffer)
-            return new
-        if self._mode == "json" and not self._closed:
-            decoded = self._decoded()
-            new = decoded[self._sent :]
-            self._sent = len(decoded)
-            return new
-        return ""
-
-    def _decide(self) -> None:
-        head = re.sub(r"\s+", "", self._buffer)
-        if not head:
-            return
-        if head[0] not in "{`":
-            self._mode = "raw"
-            return
-        opening = self._OPENING.match(self._buffer)
-        if opening is not None:
-            self._mode, self._value_start = "json", opening.end()
-            return
-        for fence in ("```json", "```"):
-            if fence.startswith(head):
-                return  # maybe a fenced block: wait for more
-            head = head.removeprefix(fence)
-        if not _OPENING_TEXT.startswith(head):
-            self._mode = "none"  # JSON, but not starting with the text: the answer event has it
-
-    def _decoded(self) -> str:
-        """The string value's complete characters so far (never half an escape)."""
-        raw = self._buffer[self._value_start :]
-        end, index = len(raw), 0
-        while index < len(raw):
-            char = raw[index]
-            if char == '"':
-                end, self._closed = index, True
-                break
-            if char == "\\":
-                width = 6 if raw[index + 1 : index + 2] == "u" else 2
-                if index + width > len(raw):
-                    end = index
-                    break
-                index += width
-                continue
-            index += 1
-        try:
-            return str(json.loads(f'"{raw[:end]}"'))
-        except ValueError:
-            return ""
+    reader: PlainText | AnswerText | None
