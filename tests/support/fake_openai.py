@@ -553,6 +553,8 @@ class PacedReply(FakeReply):
     first_token_s: float = 0.0
     token_interval_s: float = 0.0
     fail_after: int | None = None
+    # time.perf_counter() when each content token was written (benchmarks read it)
+    sent_at: list[float] = field(default_factory=list, compare=False)
 
     def paced(self, first_token_s: float, token_interval_s: float) -> PacedReply:
         return replace(self, first_token_s=first_token_s, token_interval_s=token_interval_s)
@@ -584,5 +586,6 @@ def _paced_events(
             if not sleep(reply.first_token_s if tokens == 0 else reply.token_interval_s):
                 return
             tokens += 1
+            reply.sent_at.append(time.perf_counter())
         yield f"data: {json.dumps(chunk, ensure_ascii=False)}\n\n"
     yield "data: [DONE]\n\n"
