@@ -199,6 +199,19 @@ def test_a_card_answer_streams_its_text_and_tool_events_but_never_its_json(
     assert "0123456789" not in json.dumps([e.data for e in stream.of("tool_start")])
 
 
+def test_a_failed_tool_call_ends_with_status_error(gateway: str, alice: str) -> None:
+    stream = post_stream(gateway, "acme", alice, {"message": "Debt for MST 0999999999"})
+
+    _assert_well_formed(stream)
+    ended = stream.first("tool_end").data
+    assert (ended["tool"], ended["agent"], ended["status"]) == (
+        "get_customer_debt_by_mst",
+        "debt",
+        "error",
+    )
+    assert "could not find" in stream.text("debt").lower()
+
+
 def test_two_intents_under_the_parallel_policy_stream_both_agents(gateway: str, alice: str) -> None:
     _set_parallel_policy()
 

@@ -279,12 +279,12 @@ class _ToolEvents(BaseCallbackHandler):
         **kwargs: Any,
     ) -> None:
         metadata = metadata or {}
-        agent = metadata.get("lc_agent_name")
         namespace = str(metadata.get("langgraph_checkpoint_ns") or "")
-        if not agent or not namespace.startswith(f"{AGENT_NODE}:"):
+        if not namespace.startswith(f"{AGENT_NODE}:"):
             return  # a handoff tool of the supervisor, not a domain tool
         name = str((serialized or {}).get("name") or kwargs.get("name") or "tool")
-        running = _RunningTool(name=name, agent=str(agent))
+        # Without the agent's name here, the translator names it from the event's namespace.
+        running = _RunningTool(name=name, agent=str(metadata.get("lc_agent_name") or ""))
         self._running[run_id] = running
         _write({"event": "tool_start", "tool": running.name, "agent": running.agent})
 
@@ -346,7 +346,7 @@ class _Translator:
         elif mode == "updates" and not namespace:
             self._update(data)
         elif mode == "custom" and isinstance(data, dict) and _TOOL_EVENT in data:
-            self._tool_event(data[_TOOL_EVENT])
+            self._tool_event(namespace, data[_TOOL_EVENT])
 
     def flush(self) -> None:
         """The handoffs of one supervisor decision, as one routing event."""
@@ -389,14 +389,20 @@ class _Translator:
                 )
             )
 
-    def _tool_event(self, event: dict[str, Any]) -> None:
+    def _agent_of(self, namespace: tuple[str, ...]) -> str:
+        """The domain agent whose `agent` task this namespace is inside."""
+        root, _, task_id = (namespace[0] if namespace else "").partition(":")
+        return self._agent_of_task.get(task_id, "") if root == AGENT_NODE else ""
+
+    def _tool_event(self, namespace: tuple[str, ...], event: dict[str, Any]) -> None:
+        agent = str(event.get("agent") or self._agent_of(namespace))
         if event.get("event") == "tool_start":
-            self._stream.emit(ToolStarted(tool=event["tool"], agent=event["agent"]))
+            self._stream.emit(ToolStarted(tool=event["tool"], agent=agent))
         elif event.get("event") == "tool_end":
             self._stream.emit(
                 ToolEnded(
                     tool=event["tool"],
-                    agent=event["agent"],
+                    agent=agent,
                     status=event["status"],
                     latency_ms=event["latency_ms"],
                 )
@@ -405,11 +411,11 @@ class _Translator:
     def _message(self, namespace: tuple[str, ...], chunk: Any, metadata: dict[str, Any]) -> None:
         if not isinstance(chunk, AIMessageChunk) or not namespace:
             return  # whole messages written by nodes, not a model's tokens
-        root, _, task_id = namespace[0].partition(":")
+        root = namespace[0].partition(":")[0]
         if root == SUPERVISOR_NODE:
             agent = SUPERVISOR_NODE
         elif root == AGENT_NODE:
-            agent = str(metadata.get("lc_agent_name") or self._agent_of_task.get(task_id, ""))
+            agent = str(metadata.get("lc_agent_name") or self._agent_of(namespace))
         else:
             return
         key = f"{namespace[0]}|{chunk.id}"
