@@ -98,7 +98,6 @@ class TurnAnswered:
 @dataclass(frozen=True)
 class TurnFailed:
     error: BaseException
-    started: bool  # False: nothing was streamed, the caller may answer with a plain status
 
 
 TurnEvent = RoutingEvent | ToolStarted | ToolEnded | TokenEvent
@@ -127,7 +126,6 @@ class TurnStream:
         self._turn = turn
         self._deliver = deliver
         self._cancelled = threading.Event()
-        self._started = False
         self.finished = threading.Event()
         self._chat = chat.with_graphs(lambda graphs: _StreamingGraphs(graphs, self))
         self._thread = threading.Thread(target=self._run, name="chat-stream", daemon=True)
@@ -138,10 +136,6 @@ class TurnStream:
     def cancel(self) -> None:
         self._cancelled.set()
 
-    @property
-    def cancelled(self) -> bool:
-        return self._cancelled.is_set()
-
     def check(self) -> None:
         if self._cancelled.is_set():
             raise TurnCancelledError("the client disconnected; the turn was stopped")
@@ -150,17 +144,13 @@ class TurnStream:
         if not self._cancelled.is_set():
             self._deliver(event)
 
-    def mark_started(self) -> None:
-        self._started = True
-        self.emit(TurnStarted())
-
     def _run(self) -> None:
         try:
             answer = self._chat.handle(self._turn)
         except TurnCancelledError:
             get_logger().info("streamed turn stopped: the client disconnected")
         except Exception as exc:  # delivered to the client as an error event
-            self.emit(TurnFailed(error=exc, started=self._started))
+            self.emit(TurnFailed(error=exc))
         else:
             self.emit(TurnAnswered(answer=answer))
         finally:
@@ -177,7 +167,7 @@ class TurnStream:
     ) -> Any:
         """What `graph.invoke(graph_input, config, **kwargs)` returns, streaming meanwhile."""
         self.check()
-        self.mark_started()
+        self.emit(TurnStarted())
         translator = _Translator(self)
         guards = [_CancelGuard(self), _ToolEvents()]
         config = {**config, "callbacks": _with_handlers(config.get("callbacks"), guards)}
