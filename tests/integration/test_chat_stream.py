@@ -350,9 +350,11 @@ def _assert_plain_error(stream: Stream, status: int, code: str) -> None:
 
 
 def test_without_a_token_the_stream_is_refused_with_401(gateway: str) -> None:
-    _assert_plain_error(
-        post_stream(gateway, "acme", None, {"message": "hi"}), 401, "unauthenticated"
-    )
+    stream = post_stream(gateway, "acme", None, {"message": "hi"})
+
+    _assert_plain_error(stream, 401, "unauthenticated")
+    # The request id is API Gateway's (passed on as the Lambda Web Adapter does).
+    assert stream.body["error"]["request_id"] == stream.headers["x-amzn-requestid"]
 
 
 def test_a_token_of_another_tenant_is_refused_with_403(
@@ -390,6 +392,22 @@ def test_another_users_session_is_not_found(
         gateway,
         "acme",
         token_for("acme", "bob"),
+        {"message": "hello", "session_id": first["session_id"]},
+    )
+
+    _assert_plain_error(stream, 404, "not_found")
+    assert _stored_messages() == 2
+
+
+def test_a_session_of_another_tenant_is_not_found(
+    gateway: str, alice: str, token_for: Callable[..., str]
+) -> None:
+    first = _chat(gateway, alice, DEBT).json()
+
+    stream = post_stream(
+        gateway,
+        "globex",
+        token_for("globex", "alice"),
         {"message": "hello", "session_id": first["session_id"]},
     )
 
