@@ -24,7 +24,7 @@ from tests.integration.stream_support import (
     wait_until,
 )
 from tests.support.fake_openai import FakeOpenAIServer, FakeReply, PacedReply
-from tests.support.scripted_model import ScriptedModel, use_fake_provider
+from tests.support.scripted_model import DEBT_TOOL, ScriptedModel, use_fake_provider
 
 pytest_plugins = ["tests.integration.chat_fixtures"]
 
@@ -337,6 +337,40 @@ def test_a_client_that_disconnects_stops_the_turn_and_leaves_no_half_turn(
     assert len(provider.chat_requests) == requests_before + 1  # no model call after it
     again = _chat(gateway, alice, "hello", session_id=session_id)
     assert again.status_code == 200, again.text
+
+
+def test_a_client_that_leaves_after_the_routing_gets_no_tool_called_for_it(
+    provider: FakeOpenAIServer, gateway: str, alice: str, business_api_server: Any
+) -> None:
+    # GIVEN a handoff at once, then an agent model call that takes a while to ask for the tool
+    business_api_server.clear_calls()
+    provider.enqueue(
+        FakeReply.tool_call("transfer_to_debt", {"reason": "a debt question"}),
+        FakeReply.tool_call(DEBT_TOOL, {"mst": "0123456789"}).after(1.0),
+    )
+
+    # WHEN the client leaves as soon as it knows the routing
+    stream = Stream(status=0, headers=httpx.Headers())
+    with (
+        httpx.Client(timeout=30) as client,
+        client.stream(
+            "POST",
+            f"{gateway}/api/acme/chat/stream",
+            json={"message": DEBT},
+            headers={"Authorization": f"Bearer {alice}"},
+        ) as response,
+    ):
+        read_events(response.iter_lines(), stream, stop_after="routing")
+    assert stream.first("routing").data["agent"] == "debt"
+
+    # THEN the tool the model then asks for is never called, and nothing is kept
+    wait_until(lambda: provider.pending == 0, what="the agent's model call")
+    time.sleep(1.5)  # its reply (1 s late) has come back by now
+    assert [c for c in business_api_server.calls() if "/erp/" in c["path"]] == []
+    assert len(provider.chat_requests) == 2
+    assert _stored_messages() == 0
+    assert _count("SELECT count(*) FROM sessions") == 0
+    assert _checkpoints() == 0
 
 
 # --- errors before the stream starts are plain JSON ------------------------------------------
