@@ -4,6 +4,8 @@ Each request becomes the event API Gateway would send (resource, path parameters
 headers, body, request context) and goes to the real function handler; the handler's proxy
 result (statusCode, headers, multiValueHeaders, body, isBase64Encoded) becomes the response.
 Handlers are synchronous, so they run on worker threads, never on the server's event loop.
+A function behind the Lambda Web Adapter (the streaming chat) is an ASGI app instead: the
+gateway hands it the HTTP request, as the adapter does, and its response streams through.
 """
 
 from __future__ import annotations
