@@ -265,6 +265,21 @@ def test_provider_tokens_arrive_as_the_provider_sends_them_not_buffered(
     assert stream.first("answer").at - tokens[0].at > 0.6
 
 
+def test_a_quiet_turn_keeps_the_connection_alive_with_comments(
+    provider: FakeOpenAIServer, gateway: str, alice: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from agenthub.api import chat_stream
+
+    monkeypatch.setattr(chat_stream, "KEEPALIVE_S", 0.2)
+    provider.enqueue(FakeReply.text("late but here").after(1.0))
+
+    stream = post_stream(gateway, "acme", alice, {"message": "hello there"})
+
+    _assert_well_formed(stream)
+    assert stream.raw.index(": keep-alive") < stream.raw.index("event: token")
+    assert stream.text() == "late but here"
+
+
 def test_a_provider_failure_mid_stream_is_an_error_event_and_nothing_is_stored(
     provider: FakeOpenAIServer, gateway: str, alice: str
 ) -> None:
