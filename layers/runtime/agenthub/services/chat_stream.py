@@ -126,7 +126,6 @@ class TurnStream:
         self._turn = turn
         self._deliver = deliver
         self._cancelled = threading.Event()
-        self.finished = threading.Event()
         self._chat = chat.with_graphs(lambda graphs: _StreamingGraphs(graphs, self))
         self._thread = threading.Thread(target=self._run, name="chat-stream", daemon=True)
 
@@ -153,8 +152,6 @@ class TurnStream:
             self.emit(TurnFailed(error=exc))
         else:
             self.emit(TurnAnswered(answer=answer))
-        finally:
-            self.finished.set()
 
     # --- the streaming graph run -------------------------------------------------------------
 
