@@ -231,6 +231,12 @@ def test_dev_serves_the_demo_consumes_the_queue_stops_cleanly_and_restarts(
     assert answer.status_code == 200, answer.text
     assert (answer.json()["agent"], answer.json()["format"]) == ("debt", "card")
     session_id = answer.json()["session_id"]
+    # ... and streamed, the same turn arrives as events (what `curl -N .../chat/stream` shows)
+    with httpx.stream("POST", f"{url}/stream", headers=headers, content=body, timeout=60) as sse:
+        assert sse.headers["content-type"].startswith("text/event-stream")
+        kinds = [line.removeprefix("event: ") for line in sse.iter_lines() if line[:6] == "event:"]
+    assert kinds[0] == "routing" and kinds[-2:] == ["answer", "done"], kinds
+    assert {"tool_start", "tool_end", "token"} <= set(kinds), kinds
 
     # WHEN an admin turns the Shipment agent off through the local gateway
     admin = {"Authorization": f"Bearer {_dev_token(state_dir, role='platform_admin')}"}

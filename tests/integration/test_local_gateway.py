@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import base64
 import json
+import time
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from pathlib import Path
@@ -52,6 +53,7 @@ Resources:
 ECHO_HANDLER = """
 import base64
 import json
+import time
 
 
 def handler(event, context):
@@ -284,3 +286,66 @@ def test_a_route_added_to_the_template_is_served_without_code_changes(
 
     assert response.status_code == 200
     assert json.loads(response.text)["event"]["resource"] == "/brand/new"
+
+
+# --- a function behind the Lambda Web Adapter (an ASGI app that streams) ------------------------
+
+WEB_TEMPLATE = """
+Resources:
+  TickerFunction:
+    Type: AWS::Serverless::Function
+    Properties:
+      CodeUri: functions/ticker/
+      Handler: run.sh
+      Environment:
+        Variables: {AWS_LAMBDA_EXEC_WRAPPER: /opt/bootstrap, AWS_LWA_INVOKE_MODE: response_stream}
+      Events:
+        Tick:
+          Type: Api
+          Properties: {Path: "/ticks/{n}", Method: POST, ResponseTransferMode: RESPONSE_STREAM}
+"""
+
+TICKER_APP = """
+import asyncio
+import json
+import time
+
+
+async def app(scope, receive, send):
+    body = (await receive())["body"]
+    context = json.loads(dict(scope["headers"])[b"x-amzn-request-context"])
+    await send({"type": "http.response.start", "status": 201,
+                "headers": [(b"content-type", b"text/plain")]})
+    await send({"type": "http.response.body", "more_body": True,
+                "body": json.dumps({"path": scope["path"], "body": body.decode(),
+                                    "request_id": context["requestId"],
+                                    "resource": context["resourcePath"]}).encode() + b"\\n"})
+    for i in range(int(scope["path"].rsplit("/", 1)[1])):
+        await asyncio.sleep(0.2)
+        await send({"type": "http.response.body", "body": f"tick {i}\\n".encode(),
+                    "more_body": True})
+    await send({"type": "http.response.body", "body": b""})
+"""
+
+
+def test_a_web_adapter_function_answers_from_its_asgi_app_unbuffered(tmp_path: Path) -> None:
+    (tmp_path / "functions" / "ticker").mkdir(parents=True)
+    (tmp_path / "functions" / "ticker" / "app.py").write_text(TICKER_APP)
+    (tmp_path / "template.yaml").write_text(WEB_TEMPLATE)
+
+    arrivals: list[tuple[float, str]] = []
+    with (
+        serve_gateway(tmp_path / "template.yaml") as url,
+        httpx.stream("POST", f"{url}/ticks/3", content=b"hello", timeout=10) as response,
+    ):
+        for line in response.iter_lines():
+            arrivals.append((time.perf_counter(), line))
+
+    assert response.status_code == 201
+    first = json.loads(arrivals[0][1])
+    assert first["path"] == "/ticks/3" and first["body"] == "hello"
+    assert first["resource"] == "/ticks/{n}"
+    assert first["request_id"] == response.headers["x-amzn-requestid"]
+    assert [line for _, line in arrivals[1:]] == ["tick 0", "tick 1", "tick 2"]
+    # Each line left when it was written, not all together at the end.
+    assert arrivals[-1][0] - arrivals[0][0] > 0.45

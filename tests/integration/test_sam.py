@@ -111,3 +111,17 @@ def test_each_function_is_built_with_its_handler(build_dir: Path) -> None:
         built = build_dir / function / "handler.py"
         source = REPO_ROOT / "functions" / folder / "handler.py"
         assert built.read_text() == source.read_text()
+
+
+def test_the_streaming_function_is_built_with_its_app_start_script_and_uvicorn(
+    build_dir: Path,
+) -> None:
+    built = build_dir / "ChatStreamFunction"
+    source = REPO_ROOT / "functions" / "chat_stream"
+
+    assert (built / "app.py").read_text() == (source / "app.py").read_text()
+    assert (built / "run.sh").read_text() == (source / "run.sh").read_text()
+    assert (built / "run.sh").stat().st_mode & 0o111, "the adapter executes run.sh"
+    assert (built / "uvicorn" / "__init__.py").is_file()
+    assert (built / "click" / "__init__.py").is_file()
+    assert not (built / "agenthub").exists(), "the package comes from the runtime layer"

@@ -404,6 +404,8 @@ class _Handler(BaseHTTPRequestHandler):
             return
         if reply.status >= 400:
             self._send_error(reply)
+        elif body.get("stream") and isinstance(reply, PacedReply):
+            self._send_paced_stream(reply, _stream_chunks(reply, body, serial))
         elif body.get("stream"):
             self._send_stream(_stream_chunks(reply, body, serial))
         else:
@@ -438,6 +440,24 @@ class _Handler(BaseHTTPRequestHandler):
             self.wfile.write(encoded)
         except ConnectionError:
             pass  # the client gave up
+
+    def _send_paced_stream(self, reply: PacedReply, chunks: Iterator[Mapping[str, Any]]) -> None:
+        """A `PacedReply`: content chunks at the reply's pace, and maybe a failure mid-way."""
+        fake = self.server.fake
+        self.close_connection = True
+        try:
+            self.send_response(200)
+            self.send_header("content-type", "text/event-stream; charset=utf-8")
+            self.send_header("transfer-encoding", "chunked")
+            self.send_header("connection", "close")
+            self.end_headers()
+            for event in _paced_events(reply, chunks, fake._sleep):
+                encoded = event.encode()
+                self.wfile.write(b"%x\r\n%s\r\n" % (len(encoded), encoded))
+                self.wfile.flush()
+            self.wfile.write(b"0\r\n\r\n")
+        except ConnectionError:
+            pass
 
     def _send_stream(self, chunks: Iterator[Mapping[str, Any]]) -> None:
         """Server-sent events in HTTP/1.1 chunked encoding, one event per chunk."""
@@ -552,3 +572,57 @@ def _stream_chunks(
     yield chunk({}, reply.finish_reason)
     if include_usage:
         yield {**base, "choices": [], "usage": _usage(reply, body)}
+
+
+# --- Paced and broken streams (streaming answers, issue 12) -----------------------------------
+
+
+@dataclass(frozen=True)
+class PacedReply(FakeReply):
+    """A reply whose stream (`stream: true` requests) goes at a pace: the first content token
+    after `first_token_s`, the next ones `token_interval_s` apart. With `fail_after` set, the
+    stream breaks after that many content tokens with the error event OpenAI sends mid-stream
+    (`data: {"error": {...}}`), which the openai client raises as an APIError.
+
+        fake.enqueue(PacedReply.text(" ".join(["word"] * 21)).paced(0.3, 0.02))
+    """
+
+    first_token_s: float = 0.0
+    token_interval_s: float = 0.0
+    fail_after: int | None = None
+    # time.perf_counter() when each content token was written (benchmarks read it)
+    sent_at: list[float] = field(default_factory=list, compare=False)
+
+    def paced(self, first_token_s: float, token_interval_s: float) -> PacedReply:
+        return replace(self, first_token_s=first_token_s, token_interval_s=token_interval_s)
+
+    def failing_after(self, tokens: int) -> PacedReply:
+        return replace(self, fail_after=tokens)
+
+
+MID_STREAM_ERROR = {
+    "error": {
+        "message": "The server had an error while processing your request.",
+        "type": "server_error",
+        "param": None,
+        "code": None,
+    }
+}
+
+
+def _paced_events(
+    reply: PacedReply, chunks: Iterator[Mapping[str, Any]], sleep: Callable[[float], bool]
+) -> Iterator[str]:
+    tokens = 0
+    for chunk in chunks:
+        choices = chunk.get("choices") or [{}]
+        if choices[0].get("delta", {}).get("content"):
+            if reply.fail_after is not None and tokens >= reply.fail_after:
+                yield f"data: {json.dumps(MID_STREAM_ERROR)}\n\n"
+                return
+            if not sleep(reply.first_token_s if tokens == 0 else reply.token_interval_s):
+                return
+            tokens += 1
+            reply.sent_at.append(time.perf_counter())
+        yield f"data: {json.dumps(chunk, ensure_ascii=False)}\n\n"
+    yield "data: [DONE]\n\n"

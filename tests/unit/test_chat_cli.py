@@ -204,3 +204,69 @@ def test_a_chart_series_shorter_than_its_labels_leaves_the_missing_cells_empty()
         [" Feb ", "   20 ", "      ", "     "],
         [" Mar ", "   30 ", "      ", "     "],
     ]
+
+
+# --- streaming (POST /chat/stream) ----------------------------------------------------------------
+
+
+def _sse(*events: tuple[str, Any]) -> httpx.Response:
+    body = "".join(
+        f"id: {i}\nevent: {kind}\ndata: {json.dumps(data)}\n\n"
+        for i, (kind, data) in enumerate(events, start=1)
+    )
+    return httpx.Response(200, headers={"content-type": "text/event-stream"}, text=body)
+
+
+def _streaming_session(api: FakeApi) -> tuple[ChatSession, io.StringIO]:
+    session, out = _session(api)
+    session.streaming = True
+    return session, out
+
+
+def test_streamed_tokens_are_printed_then_the_card_is_drawn_without_repeating_the_text() -> None:
+    answer = _answer()
+    api = FakeApi(
+        [
+            _sse(
+                ("routing", {"agent": "debt", "reason": "debt question"}),
+                ("tool_start", {"tool": "get_debt", "agent": "debt"}),
+                ("token", {"agent": "debt", "text": "ACME owes"}),
+                ("token", {"agent": "debt", "text": " 269,750,000 VND."}),
+                ("answer", answer),
+                ("done", {"outcome": "answered"}),
+            )
+        ]
+    )
+    session, out = _streaming_session(api)
+
+    session.run(_reader(_lines("debt of ACME?")))
+
+    printed = out.getvalue()
+    assert api.requests[0]["path"] == "/api/acme/chat/stream"
+    assert printed.startswith("[debt] ACME owes 269,750,000 VND.\n")
+    assert "Total debt" in printed and "269,750,000" in printed
+    assert printed.count("ACME owes 269,750,000 VND.") == 1
+    assert session.session_id == SESSION
+
+
+def test_a_streamed_error_event_is_shown_after_the_tokens() -> None:
+    error = {"error": {"code": "llm_provider_error", "message": "provider failed"}, "status": 502}
+    api = FakeApi(
+        [_sse(("token", {"agent": "supervisor", "text": "Hel"}), ("error", error), ("done", {}))]
+    )
+    session, out = _streaming_session(api)
+
+    session.run(_reader(_lines("hi")))
+
+    assert "[supervisor] Hel\nerror 502 (llm_provider_error): provider failed" in out.getvalue()
+    assert session.session_id is None
+
+
+def test_an_error_before_the_stream_is_shown_like_on_chat() -> None:
+    body = {"error": {"code": "conflict", "message": "still being answered"}}
+    api = FakeApi([httpx.Response(409, json=body)])
+    session, out = _streaming_session(api)
+
+    session.run(_reader(_lines("hi")))
+
+    assert "error 409 (conflict): still being answered" in out.getvalue()

@@ -25,13 +25,17 @@ LAYER_DIR = REPO_ROOT / "layers" / "runtime"
 
 FUNCTIONS = {
     "ChatFunction": "chat",
+    "ChatStreamFunction": "chat_stream",
     "SessionsFunction": "sessions",
     "AdminFunction": "admin",
     "ConfigReloadFunction": "config_reload",
     "RetentionFunction": "retention",
 }
+# Served by an ASGI app behind the Lambda Web Adapter, not by a handler.py (see below).
+WEB_ADAPTER_FUNCTIONS = {"ChatStreamFunction"}
 ROUTES = {
     ("POST", "/api/{tenant_id}/chat"): "ChatFunction",
+    ("POST", "/api/{tenant_id}/chat/stream"): "ChatStreamFunction",
     ("GET", "/api/{tenant_id}/session"): "SessionsFunction",
     ("GET", "/api/{tenant_id}/session/{session_id}"): "SessionsFunction",
     ("DELETE", "/api/{tenant_id}/session/{session_id}"): "SessionsFunction",
@@ -164,6 +168,8 @@ def test_every_function_keeps_its_logical_id_and_thin_handler(template: dict[str
 
     assert set(functions) == set(FUNCTIONS)
     for logical_id, folder in FUNCTIONS.items():
+        if logical_id in WEB_ADAPTER_FUNCTIONS:
+            continue
         props = functions[logical_id]["Properties"]
         assert props["CodeUri"] == f"functions/{folder}/"
         assert props.get("Handler", template["Globals"]["Function"].get("Handler")) == (
@@ -216,6 +222,31 @@ def test_http_functions_give_up_before_api_gateway_does(template: dict[str, Any]
             "Timeout", template["Globals"]["Function"]["Timeout"]
         )
         assert timeout <= 29
+
+
+def test_the_streaming_route_streams_from_a_web_adapter_function(
+    template: dict[str, Any],
+) -> None:
+    # Python handlers cannot stream: uvicorn serves the app behind the Lambda Web Adapter, and
+    # API Gateway REST streams the integration's response.
+    props = _props(template, "ChatStreamFunction")
+    (event,) = props["Events"].values()
+    variables = props["Environment"]["Variables"]
+    folder = REPO_ROOT / "functions" / "chat_stream"
+
+    assert event["Properties"]["ResponseTransferMode"] == "RESPONSE_STREAM"
+    assert props["Handler"] == "run.sh"
+    assert variables["AWS_LAMBDA_EXEC_WRAPPER"] == "/opt/bootstrap"
+    assert variables["AWS_LWA_INVOKE_MODE"] == "response_stream"
+    assert f'--port "${{AWS_LWA_PORT:-{variables["AWS_LWA_PORT"]}}}"' in (
+        (folder / "run.sh").read_text()
+    )
+    assert "uvicorn app:app" in (folder / "run.sh").read_text()
+    assert (folder / "run.sh").stat().st_mode & 0o111, "run.sh must be executable"
+    assert re.search(r"^app = create_chat_stream_app\(\)", (folder / "app.py").read_text(), re.M)
+    (layer,) = props["Layers"]
+    assert "LambdaAdapterLayerArm64" in layer["Fn::Sub"]
+    assert template["Resources"]["ChatStreamFunction"]["Metadata"]["BuildMethod"] == "makefile"
 
 
 # --- Layer --------------------------------------------------------------------------------------
@@ -330,6 +361,7 @@ def _policy_templates(template: dict[str, Any], logical_id: str) -> list[tuple[s
 # Only the functions that encrypt or decrypt stored secrets may read the Fernet keys.
 SECRETS_READ = {
     "ChatFunction": ["DatabaseSecretArn", "FernetKeysSecretArn"],
+    "ChatStreamFunction": ["DatabaseSecretArn", "FernetKeysSecretArn"],
     "AdminFunction": ["DatabaseSecretArn", "FernetKeysSecretArn"],
     "SessionsFunction": ["DatabaseSecretArn"],
     "ConfigReloadFunction": ["DatabaseSecretArn"],
@@ -391,7 +423,9 @@ def test_network_and_secret_parameters_have_precise_types(template: dict[str, An
     for name in ("DatabaseSecretArn", "FernetKeysSecretArn"):
         assert parameters[name]["AllowedPattern"].startswith("^arn:aws")
     assert set(SAMPLE_PARAMETERS) == {
-        name for name in parameters if name not in {"LogRetentionDays", "AlarmTopicArn"}
+        name
+        for name in parameters
+        if name not in {"LogRetentionDays", "AlarmTopicArn", "WebAdapterLayerVersion"}
     }
 
 

@@ -130,6 +130,11 @@ def test_the_repository_template_routes_every_api_event_to_its_real_handler() ->
     session = table.resolve("GET", "/api/acme/session/0b6f")
     assert session.route.function.logical_id == "SessionsFunction"
     assert session.path_parameters == {"tenant_id": "acme", "session_id": "0b6f"}
+    stream = table.resolve("POST", "/api/acme/chat/stream").route.function
+    assert (stream.logical_id, stream.web_adapter) == ("ChatStreamFunction", True)
+    assert stream.module_file == REPO_ROOT / "functions" / "chat_stream" / "app.py"
+    assert stream.handler_name == "app"
+    assert not chat.route.function.web_adapter
     admin = table.resolve("PATCH", "/api/admin/agents/42")
     assert admin.route.function.logical_id == "AdminFunction"
     assert admin.route.method == ANY_METHOD

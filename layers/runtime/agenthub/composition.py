@@ -32,6 +32,7 @@ if TYPE_CHECKING:
     from agenthub.embedded import EmbeddedRedis
     from agenthub.llm.providers import ModelCache
     from agenthub.services.chat import ChatService
+    from agenthub.services.chat_stream import ChatStreamService
     from agenthub.services.config_cache import CachedConfigSource
     from agenthub.services.reload import SqsReloadPublisher
     from agenthub.services.retention import RetentionService
@@ -334,6 +335,13 @@ def get_chat_service() -> ChatService:
         turn_timeout_s=llm.turn_timeout_s,
         max_steps=llm.max_steps,
     )
+
+
+def get_chat_stream_service() -> ChatStreamService:
+    """The streamed turn (POST /chat/stream): the chat service's turn, streamed."""
+    from agenthub.services.chat_stream import ChatStreamService
+
+    return ChatStreamService(chat=get_chat_service())
 
 
 @component

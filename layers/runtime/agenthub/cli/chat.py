@@ -1,7 +1,9 @@
 """`agenthub chat`: talk to a tenant's agents from the terminal, through the local API.
 
 It mints a development token (local mode), keeps the session across turns, and draws tables and
-cards with box characters. `/new` starts a new session; `/quit` or end of input leaves.
+cards with box characters. `/new` starts a new session; `/quit` or end of input leaves. Answers
+stream (`POST /chat/stream`): tokens are printed as they arrive, then the card or table is drawn;
+`--no-stream` uses `POST /chat` instead.
 """
 
 from __future__ import annotations
@@ -11,7 +13,7 @@ import json
 import os
 import sys
 import unicodedata
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, TextIO
@@ -36,6 +38,12 @@ def register(subparsers: Any) -> None:
         "--state-dir",
         type=Path,
         help="the state directory of `agenthub dev` (its development key signs the token)",
+    )
+    parser.add_argument(
+        "--no-stream",
+        dest="stream",
+        action="store_false",
+        help="wait for each whole answer (POST /chat) instead of streaming it",
     )
     parser.set_defaults(handler=_chat)
 
@@ -63,7 +71,9 @@ def _chat(args: argparse.Namespace) -> int:
         file=out,
     )
     with httpx.Client(base_url=args.url.rstrip("/"), timeout=TURN_TIMEOUT_S) as client:
-        return ChatSession(client, tenant_id=args.tenant, token=token, out=out).run(input)
+        session = ChatSession(client, tenant_id=args.tenant, token=token, out=out)
+        session.streaming = args.stream
+        return session.run(input)
 
 
 class ChatSession:
@@ -76,6 +86,7 @@ class ChatSession:
         self._out = out
         self._box = box_style(out)
         self.session_id: str | None = None
+        self.streaming = False  # the command turns it on (see register)
 
     def run(self, read: Callable[[str], str]) -> int:
         while True:
@@ -92,7 +103,7 @@ class ChatSession:
                 self.session_id = None
                 print("(new session)", file=self._out)
                 continue
-            print(self.send(line), file=self._out)
+            print(self.send_streaming(line) if self.streaming else self.send(line), file=self._out)
 
     def send(self, message: str) -> str:
         """Send one message; the rendered answer, or the error to show."""
@@ -117,6 +128,96 @@ class ChatSession:
             return error_text(response.status_code, payload)
         self.session_id = str(payload.get("session_id") or "") or self.session_id
         return render_answer(payload, self._box)
+
+    # --- streaming (POST /chat/stream) --------------------------------------------------------
+
+    def send_streaming(self, message: str) -> str:
+        """Send one message and print its tokens as they arrive; what is left to show after
+        them (the card or table, or the error)."""
+        import httpx
+
+        body: dict[str, Any] = {"message": message}
+        if self.session_id:
+            body["session_id"] = self.session_id
+        try:
+            with self._client.stream(
+                "POST",
+                f"/api/{self._tenant_id}/chat/stream",
+                json=body,
+                headers={"Authorization": f"Bearer {self._token}"},
+            ) as response:
+                if not response.headers.get("content-type", "").startswith("text/event-stream"):
+                    response.read()
+                    try:
+                        return error_text(response.status_code, response.json())
+                    except ValueError:
+                        return f"error {response.status_code}: {response.text[:200]}"
+                return self._follow(server_sent_events(response.iter_lines()))
+        except httpx.HTTPError as exc:
+            return f"error: cannot reach the API ({type(exc).__name__}); is `agenthub dev` running?"
+
+    def _follow(self, events: Iterator[tuple[str, Any]]) -> str:
+        printer = _TokenPrinter(self._out, self._box)
+        for kind, data in events:
+            if kind == "token":
+                printer.token(str(data.get("agent") or "?"), str(data.get("text") or ""))
+            elif kind == "answer":
+                self.session_id = str(data.get("session_id") or "") or self.session_id
+                return printer.finish(data)
+            elif kind == "error":
+                printer.end_line()
+                return error_text(int(data.get("status") or 0), data)
+        printer.end_line()
+        return "error: the stream ended without an answer"
+
+
+class _TokenPrinter:
+    """Tokens as they arrive, under a `[agent]` heading whenever the speaking agent changes."""
+
+    def __init__(self, out: TextIO, box: BoxStyle) -> None:
+        self._out = out
+        self._box = box
+        self._agent: str | None = None
+        self._streamed: dict[str, str] = {}
+
+    def token(self, agent: str, text: str) -> None:
+        if agent != self._agent:
+            self.end_line()
+            self._out.write(f"[{agent}] ")
+            self._agent = agent
+        self._streamed[agent] = self._streamed.get(agent, "") + text
+        self._out.write(text)
+        self._out.flush()
+
+    def end_line(self) -> None:
+        if self._agent is not None:
+            self._out.write("\n")
+            self._out.flush()
+            self._agent = None
+
+    def finish(self, answer: dict[str, Any]) -> str:
+        """The answer drawn; without its text when the tokens already showed all of it."""
+        self.end_line()
+        shown = "\n\n".join(f"{a}: {t}" for a, t in self._streamed.items())
+        single = next(iter(self._streamed.values()), None) if len(self._streamed) == 1 else None
+        text = str(answer.get("text") or "").strip()
+        if self._streamed and text in (shown.strip(), (single or "").strip()):
+            answer = {**answer, "text": ""}
+        return render_answer(answer, self._box)
+
+
+def server_sent_events(lines: Iterator[str]) -> Iterator[tuple[str, Any]]:
+    """(event type, JSON data) of each server-sent event; comments are skipped."""
+    kind, data = "message", ""
+    for line in lines:
+        if not line:
+            if data:
+                yield kind, json.loads(data)
+            kind, data = "message", ""
+        elif line.startswith("event:"):
+            kind = line.removeprefix("event:").strip()
+        elif line.startswith("data:"):
+            data += line.removeprefix("data:").strip()
 
 
 def error_text(status: int, payload: Any) -> str:

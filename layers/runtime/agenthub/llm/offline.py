@@ -16,7 +16,7 @@ import hashlib
 import json
 import math
 import re
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass
 from typing import Any
 
@@ -24,6 +24,7 @@ from langchain_core.callbacks import CallbackManagerForLLMRun
 from langchain_core.language_models import BaseChatModel, LanguageModelInput
 from langchain_core.messages import (
     AIMessage,
+    AIMessageChunk,
     BaseMessage,
     HumanMessage,
     SystemMessage,
@@ -31,7 +32,8 @@ from langchain_core.messages import (
     ToolMessage,
 )
 from langchain_core.messages.ai import UsageMetadata
-from langchain_core.outputs import ChatGeneration, ChatResult
+from langchain_core.messages.tool import tool_call_chunk
+from langchain_core.outputs import ChatGeneration, ChatGenerationChunk, ChatResult
 from langchain_core.runnables import Runnable
 from langchain_core.tools import BaseTool
 from langchain_core.utils.function_calling import convert_to_openai_tool
@@ -65,6 +67,8 @@ _GREETING = re.compile(
 # comparable with the best one, so an incidental word does not become a second intent.
 _STRONG_SCORE = 1.0
 _SECOND_INTENT_RATIO = 0.4
+# A streamed word keeps the whitespace before it, so the chunks join back into the reply.
+_WORDS = re.compile(r"\s*\S+|\s+$")
 
 
 @dataclass(frozen=True)
@@ -129,6 +133,37 @@ class OfflineChatModel(BaseChatModel):
         return ChatResult(
             generations=[ChatGeneration(message=message)],
             llm_output={"model_name": self.model_name},
+        )
+
+    # --- streaming (issue 12): the same reply, word by word -----------------------------------
+
+    def _stream(
+        self,
+        messages: list[BaseMessage],
+        stop: list[str] | None = None,
+        run_manager: CallbackManagerForLLMRun | None = None,
+        **kwargs: Any,
+    ) -> Iterator[ChatGenerationChunk]:
+        """The reply `_generate` would give, as chunks: each word with its leading space, then
+        the tool calls, usage and metadata in a last chunk (what providers' streams look like)."""
+        message = self._generate(messages, stop, run_manager, **kwargs).generations[0].message
+        assert isinstance(message, AIMessage)
+        for word in _WORDS.findall(str(message.content)):
+            yield ChatGenerationChunk(message=AIMessageChunk(content=word))
+        calls = [
+            tool_call_chunk(
+                name=call["name"], args=json.dumps(call["args"]), id=call["id"], index=index
+            )
+            for index, call in enumerate(message.tool_calls)
+        ]
+        yield ChatGenerationChunk(
+            message=AIMessageChunk(
+                content="",
+                tool_call_chunks=calls,
+                usage_metadata=message.usage_metadata,
+                response_metadata=message.response_metadata,
+                chunk_position="last",
+            )
         )
 
 

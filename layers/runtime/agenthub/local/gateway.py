@@ -4,6 +4,8 @@ Each request becomes the event API Gateway would send (resource, path parameters
 headers, body, request context) and goes to the real function handler; the handler's proxy
 result (statusCode, headers, multiValueHeaders, body, isBase64Encoded) becomes the response.
 Handlers are synchronous, so they run on worker threads, never on the server's event loop.
+A function behind the Lambda Web Adapter (the streaming chat) is an ASGI app instead: the
+gateway hands it the HTTP request, as the adapter does, and its response streams through.
 """
 
 from __future__ import annotations
@@ -11,6 +13,7 @@ from __future__ import annotations
 import asyncio
 import base64
 import binascii
+import json
 import sys
 import time
 import traceback
@@ -22,7 +25,7 @@ from typing import Any
 
 from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
-from starlette.types import Receive, Scope, Send
+from starlette.types import Message, Receive, Scope, Send
 
 from agenthub.local.lambda_runtime import LOCAL_ACCOUNT_ID, FunctionRunner, InvocationPool
 from agenthub.local.template_routes import RouteMatch, RouteNotFoundError, RouteTable
@@ -259,6 +262,8 @@ class LocalApiGateway:
             source_ip=request.client.host if request.client else "127.0.0.1",
             stage=self._stage,
         )
+        if match.route.function.web_adapter:
+            return await self._web_app_call(function, event, body), function
         try:
             result = await asyncio.wrap_future(self._pool.submit(self._runners[function], event))
             proxied = proxy_response(result)
@@ -272,3 +277,67 @@ class LocalApiGateway:
         for name, value in proxied.headers:
             proxied_response.headers.append(name, value)
         return proxied_response, function
+
+    async def _web_app_call(self, function: str, event: dict[str, Any], body: bytes) -> Response:
+        """A web adapter function: its ASGI app answers, streaming (see WebAppResponse)."""
+        runner = self._runners[function]
+        try:
+            app = await asyncio.to_thread(runner.handler)  # imported once, like a warm container
+        except Exception as exc:
+            print(f"{function} failed to load:", file=sys.stderr)
+            traceback.print_exception(exc, file=sys.stderr)
+            message = f"the {function} function failed ({type(exc).__name__}); see the console"
+            return error_body(
+                502, "upstream_error", message, str(event["requestContext"]["requestId"])
+            )
+        return WebAppResponse(app, body=body, request_context=event["requestContext"])
+
+
+class WebAppResponse(Response):
+    """What the Lambda Web Adapter does for a function: the request goes to the function's ASGI
+    app over HTTP, with API Gateway's request context in `x-amzn-request-context`, and the app's
+    response comes back as it is written (chunked, unbuffered: server-sent events stream)."""
+
+    def __init__(self, app: Any, *, body: bytes, request_context: dict[str, Any]) -> None:
+        super().__init__(status_code=200)
+        self._app = app
+        self._body = body
+        self._context = json.dumps(request_context, separators=(",", ":")).encode()
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        headers = [
+            (name, value)
+            for name, value in scope.get("headers", [])
+            if name.lower() != b"x-amzn-request-context"
+        ]
+        headers.append((b"x-amzn-request-context", self._context))
+        extra = [(k.encode("latin-1"), v.encode("latin-1")) for k, v in self.headers.items()]
+        extra = [(k, v) for k, v in extra if k.lower() not in (b"content-length", b"content-type")]
+        body_sent = False
+        started = False
+
+        async def app_receive() -> Message:
+            nonlocal body_sent
+            if not body_sent:
+                body_sent = True
+                return {"type": "http.request", "body": self._body, "more_body": False}
+            return await receive()  # then the client's disconnect, when it comes
+
+        async def app_send(message: Message) -> None:
+            nonlocal started
+            if message["type"] == "http.response.start":
+                started = True
+                self.status_code = int(message["status"])
+                message = {**message, "headers": [*message.get("headers", []), *extra]}
+            await send(message)
+
+        try:
+            await self._app({**scope, "headers": headers}, app_receive, app_send)
+        except Exception as exc:
+            print("the web app failed:", file=sys.stderr)
+            traceback.print_exception(exc, file=sys.stderr)
+            if not started:
+                request_id = json.loads(self._context).get("requestId", "")
+                failed = error_body(502, "upstream_error", "the function failed", request_id)
+                self.status_code = 502
+                await failed(scope, receive, send)

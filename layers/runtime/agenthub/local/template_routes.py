@@ -28,6 +28,12 @@ HTTP_METHODS = frozenset({"GET", "POST", "PUT", "PATCH", "DELETE", "HEAD", "OPTI
 DEFAULT_TIMEOUT_S = 3
 DEFAULT_MEMORY_MB = 128
 
+# A function run by the AWS Lambda Web Adapter (this exec wrapper, Handler a start script) serves
+# an ASGI app over HTTP; locally the gateway calls that app, `app` in the function's app.py.
+WEB_ADAPTER_WRAPPER = "/opt/bootstrap"
+WEB_APP_FILE = "app.py"
+WEB_APP_NAME = "app"
+
 _PARAM = re.compile(r"^\{([A-Za-z0-9_.-]+)(\+?)\}$")
 
 
@@ -99,16 +105,21 @@ class FunctionSpec:
     handler: str
     timeout_s: int = DEFAULT_TIMEOUT_S
     memory_mb: int = DEFAULT_MEMORY_MB
+    web_adapter: bool = False  # an ASGI app behind the Lambda Web Adapter (streams its answer)
 
     @property
     def module_file(self) -> Path:
-        """`handler.handler` -> <code_dir>/handler.py; `pkg.mod.fn` -> <code_dir>/pkg/mod.py."""
+        """`handler.handler` -> <code_dir>/handler.py; `pkg.mod.fn` -> <code_dir>/pkg/mod.py;
+        a web adapter function -> <code_dir>/app.py."""
+        if self.web_adapter:
+            return self.code_dir / WEB_APP_FILE
         module, _, _ = self.handler.rpartition(".")
         return self.code_dir.joinpath(*module.split(".")).with_suffix(".py")
 
     @property
     def handler_name(self) -> str:
-        return self.handler.rpartition(".")[2]
+        """The handler function, or a web adapter function's ASGI app."""
+        return WEB_APP_NAME if self.web_adapter else self.handler.rpartition(".")[2]
 
 
 class SegmentKind(IntEnum):
@@ -260,7 +271,14 @@ def functions_from_template(template: Mapping[str, Any], base_dir: Path) -> dict
         props = resource.get("Properties") or {}
         code_uri = props.get("CodeUri", defaults.get("CodeUri"))
         handler = props.get("Handler", defaults.get("Handler"))
-        if not isinstance(code_uri, str) or not isinstance(handler, str) or "." not in handler:
+        web_adapter = _environment(defaults, props).get("AWS_LAMBDA_EXEC_WRAPPER") == (
+            WEB_ADAPTER_WRAPPER
+        )
+        if (
+            not isinstance(code_uri, str)
+            or not isinstance(handler, str)
+            or ("." not in handler and not web_adapter)
+        ):
             raise TemplateError(
                 f"function {logical_id}: CodeUri must be a local path and Handler "
                 "'module.function' to run it locally"
@@ -271,8 +289,19 @@ def functions_from_template(template: Mapping[str, Any], base_dir: Path) -> dict
             handler=handler,
             timeout_s=int(props.get("Timeout", defaults.get("Timeout", DEFAULT_TIMEOUT_S))),
             memory_mb=int(props.get("MemorySize", defaults.get("MemorySize", DEFAULT_MEMORY_MB))),
+            web_adapter=web_adapter,
         )
     return functions
+
+
+def _environment(defaults: Mapping[str, Any], props: Mapping[str, Any]) -> dict[str, Any]:
+    """The function's environment variables over those of Globals."""
+    merged: dict[str, Any] = {}
+    for source in (defaults, props):
+        variables = (source.get("Environment") or {}).get("Variables") or {}
+        if isinstance(variables, Mapping):
+            merged.update(variables)
+    return merged
 
 
 def routes_from_template(template: Mapping[str, Any], base_dir: Path) -> RouteTable:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import copy
 import time
 import uuid
 from collections.abc import Callable
@@ -165,6 +166,16 @@ class ChatService:
             tool_calls=tool_calls,
             llm_calls=[asdict(call) for call in usage.calls],
         )
+
+    # --- Reuse: the streamed turn (services/chat_stream.py) runs this same turn ---------------
+
+    def with_graphs(self, wrap: Callable[[Any], Any]) -> ChatService:
+        """This service, with its graph source replaced by `wrap(graph source)` (anything with
+        `get(config) -> graph`): the streamed turn wraps each graph so that `invoke` streams,
+        and keeps everything else of the turn as it is here."""
+        clone = copy.copy(self)
+        clone._graphs = wrap(self._graphs)
+        return clone
 
     def _usable_graph(self, config: TenantRuntimeConfig) -> Any:
         """The tenant's compiled graph; a tenant whose LLM cannot be set up (no key, a key the
