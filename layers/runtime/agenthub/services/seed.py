@@ -117,12 +117,49 @@ BASE_TOOLS: dict[ToolType, str] = {
     ToolType.OCR: "Text extraction from an uploaded document",
 }
 
-# (provider, model, display name, input $/1k tokens, output $/1k tokens, context window)
+
+@dataclass(frozen=True)
+class CatalogueModel:
+    """One catalogue entry; prices in USD per 1,000 tokens (list prices, standard tier)."""
+
+    provider: str
+    model_name: str
+    display_name: str
+    input_per_1k: str
+    output_per_1k: str
+    context_window: int
+    structured_output: bool = True
+
+
+# Current models of every provider AgentHub builds (prices as published by each provider; a
+# platform admin corrects them with PATCH /api/admin/llm-models/{id}, which re-seeding keeps).
 LLM_MODELS = (
-    ("offline", "offline", "Offline deterministic model", "0", "0", 32_000),
-    ("openai", "gpt-4o-mini", "OpenAI GPT-4o mini", "0.00015", "0.0006", 128_000),
-    ("openai", "gpt-4.1-mini", "OpenAI GPT-4.1 mini", "0.0004", "0.0016", 1_000_000),
-    (
+    CatalogueModel("offline", "offline", "Offline deterministic model", "0", "0", 32_000, False),
+    # OpenAI
+    CatalogueModel("openai", "gpt-4o-mini", "OpenAI GPT-4o mini", "0.00015", "0.0006", 128_000),
+    CatalogueModel("openai", "gpt-4o", "OpenAI GPT-4o", "0.0025", "0.01", 128_000),
+    CatalogueModel("openai", "gpt-4.1-mini", "OpenAI GPT-4.1 mini", "0.0004", "0.0016", 1_047_576),
+    CatalogueModel("openai", "gpt-4.1", "OpenAI GPT-4.1", "0.002", "0.008", 1_047_576),
+    CatalogueModel("openai", "gpt-5-mini", "OpenAI GPT-5 mini", "0.00025", "0.002", 400_000),
+    CatalogueModel("openai", "gpt-5", "OpenAI GPT-5", "0.00125", "0.01", 400_000),
+    # Anthropic
+    CatalogueModel(
+        "anthropic", "claude-haiku-4-5-20251001", "Claude Haiku 4.5", "0.001", "0.005", 200_000
+    ),
+    CatalogueModel(
+        "anthropic", "claude-sonnet-4-5-20250929", "Claude Sonnet 4.5", "0.003", "0.015", 200_000
+    ),
+    CatalogueModel(
+        "anthropic", "claude-opus-4-1-20250805", "Claude Opus 4.1", "0.015", "0.075", 200_000
+    ),
+    # Google Gemini
+    CatalogueModel(
+        "google", "gemini-2.5-flash-lite", "Gemini 2.5 Flash-Lite", "0.0001", "0.0004", 1_048_576
+    ),
+    CatalogueModel("google", "gemini-2.5-flash", "Gemini 2.5 Flash", "0.0003", "0.0025", 1_048_576),
+    CatalogueModel("google", "gemini-2.5-pro", "Gemini 2.5 Pro", "0.00125", "0.01", 1_048_576),
+    # OpenRouter (one key, many vendors' models)
+    CatalogueModel(
         "openrouter",
         "openai/gpt-4o-mini",
         "GPT-4o mini via OpenRouter",
@@ -130,13 +167,67 @@ LLM_MODELS = (
         "0.0006",
         128_000,
     ),
-    (
+    CatalogueModel(
+        "openrouter",
+        "anthropic/claude-sonnet-4.5",
+        "Claude Sonnet 4.5 via OpenRouter",
+        "0.003",
+        "0.015",
+        200_000,
+    ),
+    CatalogueModel(
+        "openrouter",
+        "google/gemini-2.5-flash",
+        "Gemini 2.5 Flash via OpenRouter",
+        "0.0003",
+        "0.0025",
+        1_048_576,
+    ),
+    CatalogueModel(
+        "openrouter",
+        "meta-llama/llama-3.3-70b-instruct",
+        "Llama 3.3 70B via OpenRouter",
+        "0.00013",
+        "0.0004",
+        131_072,
+        False,
+    ),
+    # Amazon Bedrock (the function's IAM role; cross-region inference profiles where required)
+    CatalogueModel(
         "bedrock",
         "anthropic.claude-3-5-haiku-20241022-v1:0",
         "Claude 3.5 Haiku on Bedrock",
         "0.0008",
         "0.004",
         200_000,
+    ),
+    CatalogueModel(
+        "bedrock",
+        "us.anthropic.claude-sonnet-4-5-20250929-v1:0",
+        "Claude Sonnet 4.5 on Bedrock",
+        "0.003",
+        "0.015",
+        200_000,
+    ),
+    CatalogueModel(
+        "bedrock", "amazon.nova-lite-v1:0", "Amazon Nova Lite", "0.00006", "0.00024", 300_000
+    ),
+    CatalogueModel(
+        "bedrock", "amazon.nova-pro-v1:0", "Amazon Nova Pro", "0.0008", "0.0032", 300_000
+    ),
+    # Any OpenAI-compatible server (vLLM, Ollama, LiteLLM, LM Studio): the tenant gives its
+    # base_url and key; add the exact model names a server serves with POST /api/admin/llm-models.
+    CatalogueModel(
+        "openai_compatible",
+        "meta-llama/Llama-3.1-8B-Instruct",
+        "Llama 3.1 8B (vLLM)",
+        "0",
+        "0",
+        131_072,
+        False,
+    ),
+    CatalogueModel(
+        "openai_compatible", "llama3.1:8b", "Llama 3.1 8B (Ollama)", "0", "0", 131_072, False
     ),
 )
 
@@ -266,14 +357,15 @@ def seed_demo(db: Session, *, keyring: KeyRing, api_url: str | None = None) -> S
     for tool_type, description in BASE_TOOLS.items():
         base_tools.upsert(type=tool_type, description=description, config_schema={})
     models = LlmModelRepository(db)
-    for provider, model, display, price_in, price_out, window in LLM_MODELS:
+    for entry in LLM_MODELS:
         models.upsert(
-            provider=provider,
-            model_name=model,
-            display_name=display,
-            input_price_per_1k=Decimal(price_in),
-            output_price_per_1k=Decimal(price_out),
-            context_window=window,
+            provider=entry.provider,
+            model_name=entry.model_name,
+            display_name=entry.display_name,
+            input_price_per_1k=Decimal(entry.input_per_1k),
+            output_price_per_1k=Decimal(entry.output_per_1k),
+            context_window=entry.context_window,
+            supports_structured_output=entry.structured_output,
         )
 
     tools = ToolConfigRepository(db)
