@@ -412,3 +412,12 @@ def test_a_plain_timeout_is_a_provider_timeout() -> None:
 def test_errors_that_are_not_from_a_provider_are_left_alone() -> None:
     assert translate_provider_error(ValueError("bad")) is None
     assert translate_provider_error(KeyError("x")) is None
+
+
+def test_the_admin_api_offers_exactly_the_providers_that_can_be_built() -> None:
+    from typing import get_args
+
+    from agenthub.api.admin.schemas import LlmProvider
+    from agenthub.llm.providers import PROVIDERS
+
+    assert set(get_args(LlmProvider)) == PROVIDERS

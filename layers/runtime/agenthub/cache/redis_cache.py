@@ -10,7 +10,7 @@ import threading
 import time
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from agenthub.cache.keys import (
     rate_key,
@@ -21,6 +21,9 @@ from agenthub.cache.keys import (
     version_key,
 )
 from agenthub.observability import get_logger
+
+if TYPE_CHECKING:
+    from redis.lock import Lock
 
 STATS_TTL_S = 8 * 24 * 3600
 RATE_WINDOW_S = 60
@@ -126,16 +129,33 @@ class RedisConfigCache:
             lambda c: c.set(version_key(tenant_id), version, ex=self.ttl_s, nx=True),
         )
 
-    def try_rebuild_lock(self, tenant_id: str, *, hold_s: float) -> bool:
-        return bool(
-            self._run(
-                "lock",
-                lambda c: c.set(rebuild_lock_key(tenant_id), "1", nx=True, px=int(hold_s * 1000)),
-            )
-        )
+    def try_rebuild_lock(self, tenant_id: str, *, hold_s: float) -> Lock | None:
+        """The tenant's rebuild lock if nobody holds it (it expires after `hold_s`), else None.
 
-    def release_rebuild_lock(self, tenant_id: str) -> None:
-        self._run("unlock", lambda c: c.delete(rebuild_lock_key(tenant_id)))
+        redis-py's Lock: a random token as the value, so only its owner can release it.
+        """
+
+        def operation(client: Any) -> Lock | None:
+            lock: Lock = client.lock(
+                rebuild_lock_key(tenant_id), timeout=hold_s, blocking=False, thread_local=False
+            )
+            return lock if lock.acquire(blocking=False) else None
+
+        acquired: Lock | None = self._run("lock", operation)
+        return acquired
+
+    def release_rebuild_lock(self, lock: Lock) -> None:
+        """Release a lock this process holds; one that expired (and maybe went to another
+        container meanwhile) is left alone: deleting it would let a third rebuild too."""
+        from redis.exceptions import LockError
+
+        def operation(_client: Any) -> None:
+            try:
+                lock.release()
+            except LockError:
+                get_logger().info("rebuild lock expired before its rebuild finished")
+
+        self._run("unlock", operation)
 
     # --- the reload path ---------------------------------------------------------------------
 

@@ -113,7 +113,7 @@ class Tenant(Timestamps, Versioned, Base):
     )
 
 
-class LlmModel(Timestamps, Base):
+class LlmModel(Timestamps, Versioned, Base):
     __tablename__ = "llm_models"
 
     id: Mapped[uuid.UUID] = mapped_column(Uuid, primary_key=True, default=uuid.uuid4)
@@ -128,6 +128,11 @@ class LlmModel(Timestamps, Base):
     )
     context_window: Mapped[int] = mapped_column(Integer, nullable=False, server_default="8192")
     is_active: Mapped[bool] = mapped_column(Boolean, nullable=False, server_default="true")
+    # Editable catalogue (migration 0003): the provider's structured output (JSON schema or
+    # tool strategy) can be used for this model.
+    supports_structured_output: Mapped[bool] = mapped_column(
+        Boolean, nullable=False, server_default="false"
+    )
 
     __table_args__ = (UniqueConstraint("provider", "model_name"),)
 

@@ -46,8 +46,8 @@ from agenthub.llm.offline_answers import (
     marked,
     parse_result,
 )
-from agenthub.llm.offline_arguments import FilledArguments, fill_arguments
-from agenthub.llm.offline_text import humanize, humanize_inline, rank, vocabulary
+from agenthub.llm.offline_arguments import FilledArguments, fill_arguments, recall_arguments
+from agenthub.llm.offline_text import Match, humanize, humanize_inline, rank, vocabulary
 
 OFFLINE_PROVIDER = "offline"
 HANDOFF_PREFIX = "transfer_to_"
@@ -66,9 +66,14 @@ _GREETING = re.compile(
 # A candidate must earn at least one full unshared word, and several intents must each be
 # comparable with the best one, so an incidental word does not become a second intent.
 _STRONG_SCORE = 1.0
-_SECOND_INTENT_RATIO = 0.4
 # A streamed word keeps the whitespace before it, so the chunks join back into the reply.
 _WORDS = re.compile(r"\s*\S+|\s+$")
+_ARTICLE = re.compile(r"^(the|a|an)\s+", re.IGNORECASE)
+# Where one request ends and another begins: each clause routes to at most one agent, so words
+# qualifying a single request ("shipments of customer MST ...") never fan it out.
+_CLAUSE_BREAK = re.compile(
+    r"[,;]|\s+(?:and|also|plus|as well as|then|và|cùng với|rồi)\s+|\s&\s", re.IGNORECASE
+)
 
 
 @dataclass(frozen=True)
@@ -186,15 +191,13 @@ def _supervise(messages: Sequence[BaseMessage], agents: Sequence[_Tool]) -> tupl
         # Back from a handoff (or after an answer): never route the same request twice.
         return marked(_after_handoff(last)), []
     request = _text(last)
-    matches = rank(request, [vocabulary([t.agent, t.description]) for t in agents])
-    strong = [m for m in matches if m.score >= _STRONG_SCORE]
-    if not strong:
-        best = max(matches, key=lambda m: m.score, default=None)
-        tied = [m for m in matches if best and m.score == best.score]
-        strong = [best] if best and best.score > 0 and len(tied) == 1 else []
-    if strong:
-        top = max(m.score for m in strong)
-        chosen = [m for m in strong if m.score >= top * _SECOND_INTENT_RATIO]
+    vocabularies = [vocabulary([t.agent, t.description]) for t in agents]
+    chosen: list[Match] = []
+    for clause in _CLAUSE_BREAK.split(request):
+        best = _best_agent(clause, vocabularies)
+        if best is not None and best.index not in {m.index for m in chosen}:
+            chosen.append(best)
+    if chosen:
         return "", [
             (
                 agents[m.index].name,
@@ -210,6 +213,19 @@ def _supervise(messages: Sequence[BaseMessage], agents: Sequence[_Tool]) -> tupl
     if _GREETING.search(request):
         return marked(f"Hello! I am the offline demo assistant. I can help with:\n{listing}"), []
     return marked(f"Sorry, I cannot help with that. I can help with:\n{listing}"), []
+
+
+def _best_agent(clause: str, vocabularies: Sequence[frozenset[str]]) -> Match | None:
+    """The one agent a clause asks for: the best strong match (ties: the first agent), else a
+    weak match only when no other agent scores as well."""
+    matches = rank(clause, vocabularies)
+    strong = [m for m in matches if m.score >= _STRONG_SCORE]
+    if strong:
+        top = max(m.score for m in strong)
+        return next(m for m in strong if m.score == top)
+    best = max(matches, key=lambda m: m.score, default=None)
+    tied = [m for m in matches if best and m.score == best.score]
+    return best if best and best.score > 0 and len(tied) == 1 else None
 
 
 def _act(messages: Sequence[BaseMessage], tools: Sequence[_Tool], system: str) -> tuple[str, Calls]:
@@ -230,8 +246,11 @@ def _act(messages: Sequence[BaseMessage], tools: Sequence[_Tool], system: str) -
         return json_answer(f"I can help with: {offered}. What do you need?", None), []
     tool, filled = choice
     if filled.problems:
+        filled = recall_arguments(tool.parameters, filled, _earlier_requests(messages))
+    if filled.problems:
         asks = [
-            f"a valid {p.description}" + (f" (e.g. {p.example})" if p.example else "")
+            f"a valid {_without_article(p.description)}"
+            + (f" (e.g. {p.example})" if p.example else "")
             for p in filled.problems
         ]
         return json_answer(f"Please provide {' and '.join(asks)}.", None), []
@@ -321,6 +340,17 @@ def _call_for(messages: Sequence[BaseMessage], tool_call_id: str) -> ToolCall | 
                 if call.get("id") == tool_call_id:
                     return call
     return None
+
+
+def _earlier_requests(messages: Sequence[BaseMessage]) -> list[str]:
+    """The user's messages before the last one, latest first."""
+    humans = [_text(m) for m in messages if isinstance(m, HumanMessage)]
+    return list(reversed(humans[:-1]))
+
+
+def _without_article(description: str) -> str:
+    """ "the customer's MST" -> "customer's MST": it follows "a valid"."""
+    return _ARTICLE.sub("", description, count=1)
 
 
 def _last_human(messages: Sequence[BaseMessage]) -> BaseMessage | None:

@@ -38,6 +38,7 @@ class Problem:
     name: str
     description: str
     example: str | None
+    missing: bool = False  # not in the message at all (rather than given out of bounds)
 
 
 @dataclass
@@ -65,9 +66,43 @@ def fill_arguments(parameters: dict[str, Any], message: str) -> FilledArguments:
                 result.pattern_hits += 1
         elif name in required or not valid:
             result.problems.append(
-                Problem(name=name, description=describe(name, schema), example=example_for(schema))
+                Problem(
+                    name=name,
+                    description=describe(name, schema),
+                    example=example_for(schema),
+                    missing=valid and value is None,
+                )
             )
     return result
+
+
+def recall_arguments(
+    parameters: dict[str, Any], filled: FilledArguments, earlier: list[str]
+) -> FilledArguments:
+    """Fill what the message leaves out from the user's earlier messages, latest first ("and
+    what about its shipments?" after asking about MST 0123456789).
+
+    Only values a pattern recognises (an MST, a tracking id) are carried over: free text or a
+    number from another question would be a guess. A value given but invalid is still asked for.
+    """
+    properties: dict[str, Any] = parameters.get("properties") or {}
+    still: list[Problem] = []
+    for problem in filled.problems:
+        raw = properties.get(problem.name)
+        value = None
+        if problem.missing and isinstance(raw, dict) and _pattern_of(_effective(raw)):
+            alone = {"type": "object", "properties": {problem.name: raw}}
+            for text in earlier:
+                found = fill_arguments(alone, text).args.get(problem.name)
+                if found is not None:
+                    value = found
+                    break
+        if value is None:
+            still.append(problem)
+        else:
+            filled.args[problem.name] = value
+    filled.problems = still
+    return filled
 
 
 def describe(name: str, schema: dict[str, Any]) -> str:

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import builtins
 import uuid
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from decimal import Decimal
 from typing import Any
 
@@ -16,9 +16,21 @@ from agenthub.errors import NotFoundError, VersionConflictError
 from agenthub.repositories.common import (
     UNSET,
     UnsetType,
+    apply_changes,
     check_version,
     guarded_write,
     load_server_values,
+)
+
+LLM_MODEL_FIELDS = frozenset(
+    {
+        "display_name",
+        "input_price_per_1k",
+        "output_price_per_1k",
+        "context_window",
+        "supports_structured_output",
+        "is_active",
+    }
 )
 
 
@@ -43,6 +55,56 @@ class LlmModelRepository:
         )
         return self.db.scalars(statement).one_or_none()
 
+    def require(self, id: uuid.UUID) -> LlmModel:
+        model = self.get(id)
+        if model is None:
+            raise NotFoundError(f"LLM model {id} not found")
+        return model
+
+    def create(
+        self,
+        *,
+        provider: str,
+        model_name: str,
+        display_name: str,
+        input_price_per_1k: Decimal = Decimal("0"),
+        output_price_per_1k: Decimal = Decimal("0"),
+        context_window: int = 8192,
+        supports_structured_output: bool = False,
+        is_active: bool = True,
+    ) -> LlmModel:
+        """A new catalogue entry; a (provider, model_name) already there: ConflictError (409)."""
+        model = LlmModel(
+            provider=provider,
+            model_name=model_name,
+            display_name=display_name,
+            input_price_per_1k=Decimal(input_price_per_1k),
+            output_price_per_1k=Decimal(output_price_per_1k),
+            context_window=context_window,
+            supports_structured_output=supports_structured_output,
+            is_active=is_active,
+        )
+        conflict = f"the catalogue already has {provider}/{model_name}"
+        with guarded_write(self.db, what=f"LLM model {provider}/{model_name}", conflict=conflict):
+            self.db.add(model)
+        load_server_values(self.db, model)
+        return model
+
+    def update(
+        self, *, model_id: uuid.UUID, expected_version: int, changes: Mapping[str, Any]
+    ) -> LlmModel:
+        """Change prices, context window, structured output or availability (not the identity:
+        usage already recorded under (provider, model_name) keeps meaning the same model)."""
+        model = self.db.get(LlmModel, model_id, with_for_update=True, populate_existing=True)
+        if model is None:
+            raise NotFoundError(f"LLM model {model_id} not found")
+        what = f"LLM model {model.provider}/{model.model_name}"
+        check_version(actual=model.version, expected=expected_version, what=what)
+        with guarded_write(self.db, what=what):
+            apply_changes(model, changes, allowed=LLM_MODEL_FIELDS, what=what)
+        load_server_values(self.db, model)
+        return model
+
     def upsert(
         self,
         *,
@@ -52,6 +114,7 @@ class LlmModelRepository:
         input_price_per_1k: Decimal = Decimal("0"),
         output_price_per_1k: Decimal = Decimal("0"),
         context_window: int = 8192,
+        supports_structured_output: bool = False,
         is_active: bool = True,
     ) -> LlmModel:
         """Create the (provider, model_name) entry or update it in place."""
@@ -65,6 +128,7 @@ class LlmModelRepository:
             model.input_price_per_1k = Decimal(input_price_per_1k)
             model.output_price_per_1k = Decimal(output_price_per_1k)
             model.context_window = context_window
+            model.supports_structured_output = supports_structured_output
             model.is_active = is_active
         load_server_values(self.db, model)
         return model

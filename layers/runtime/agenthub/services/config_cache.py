@@ -1,5 +1,8 @@
 """A chat turn's tenant config: in-process L1 by config version, Redis L2, PostgreSQL behind.
 
+`CachedConfigSource` orchestrates; the cache (`TenantConfigCache`), the rate limiter
+(`services.rate_limit`) and the counters (`services.cache_stats.CacheCounters`) each do one job.
+
 A warm container makes one Redis round trip per request (the tenant's current version, its rate
 counter and the pending hit/miss counters, pipelined) and serves the config from L1. A cold one
 reads the config from Redis; only a miss rebuilds it from PostgreSQL, one rebuild at a time per
@@ -21,9 +24,11 @@ from sqlalchemy.orm import Session, sessionmaker
 
 from agenthub.cache.redis_cache import FrontRead, RedisConfigCache, RedisUnavailableError
 from agenthub.domain import TenantRuntimeConfig
-from agenthub.errors import NotFoundError, RateLimitedError
+from agenthub.errors import NotFoundError
 from agenthub.observability import get_logger
 from agenthub.repositories import TenantRepository
+from agenthub.services.cache_stats import CacheCounters
+from agenthub.services.rate_limit import TenantRateLimiter
 from agenthub.services.runtime_config import load_runtime_config
 
 Loader = Callable[[Session, str], TenantRuntimeConfig]
@@ -40,6 +45,12 @@ class _Entry:
 
 
 class CachedConfigSource:
+    """A chat turn's config for a tenant: one front read, the version, the cache, the limit.
+
+    It only orchestrates: `TenantConfigCache` finds or rebuilds the config, `TenantRateLimiter`
+    applies the limit, `CacheCounters` counts and hands the counts to the next front read.
+    """
+
     def __init__(
         self,
         *,
@@ -51,26 +62,24 @@ class CachedConfigSource:
         lock_wait_s: float = 1.0,
         loader: Loader = _load,
         clock: Callable[[], float] = time.monotonic,
+        limiter: TenantRateLimiter | None = None,
+        counters: CacheCounters | None = None,
     ) -> None:
         self._sessions = sessions
         self._redis = redis
-        self._ttl_s = ttl_s
-        self._max = max_tenants
-        self._lock_hold_s = lock_hold_s
-        self._lock_wait_s = lock_wait_s
-        self._loader = loader
-        self._clock = clock
-        self._l1: OrderedDict[str, _Entry] = OrderedDict()
-        self._l1_lock = threading.Lock()
-        self._rebuild_locks: defaultdict[str, threading.Lock] = defaultdict(threading.Lock)
-        self._pending: defaultdict[str, defaultdict[str, int]] = defaultdict(
-            lambda: defaultdict(int)
+        self._counters = counters or CacheCounters()
+        self._limiter = limiter or TenantRateLimiter()
+        self.cache = TenantConfigCache(
+            sessions=sessions,
+            redis=redis,
+            counters=self._counters,
+            ttl_s=ttl_s,
+            max_tenants=max_tenants,
+            lock_hold_s=lock_hold_s,
+            lock_wait_s=lock_wait_s,
+            loader=loader,
+            clock=clock,
         )
-        self._totals: defaultdict[str, int] = defaultdict(int)
-        self._stats_lock = threading.Lock()
-        self.database_loads = 0
-
-    # --- public --------------------------------------------------------------------------------
 
     def get(self, tenant_id: str) -> TenantRuntimeConfig:
         front = self._front_read(tenant_id)
@@ -81,35 +90,26 @@ class CachedConfigSource:
                 # The version key expired (or was never set): publish it again, or every
                 # request would read it from PostgreSQL until some container rebuilds.
                 self._publish_version(tenant_id, version)
-        config = self._from_l1(tenant_id, version)
-        if config is None and front is not None:
-            config = self._from_redis(tenant_id, version)
-        if config is None:
-            self._count(tenant_id, "misses")
-            config = self._rebuild(tenant_id, version, redis_up=front is not None)
-        else:
-            self._count(tenant_id, "hits")
-        if front is not None and front.requests_this_minute > config.rate_limit_per_minute:
-            raise RateLimitedError(
-                f"more than {config.rate_limit_per_minute} requests a minute for this tenant",
-                details={"retry_after_s": 60},
-            )
+        config, hit = self.cache.get(tenant_id, version, redis_up=front is not None)
+        self._counters.count(tenant_id, "hits" if hit else "misses")
+        self._limiter.check(config, front.requests_this_minute if front is not None else None)
         return config
 
     def stats(self) -> dict[str, int]:
         """Counters since this process started: hits, misses, redis_errors."""
-        with self._stats_lock:
-            return {k: self._totals.get(k, 0) for k in ("hits", "misses", "redis_errors")}
+        return self._counters.totals()
 
-    # --- steps ---------------------------------------------------------------------------------
+    @property
+    def database_loads(self) -> int:
+        return self.cache.database_loads
 
     def _front_read(self, tenant_id: str) -> FrontRead | None:
-        pending = self._take_pending()
+        pending = self._counters.take_pending()
         try:
             return self._redis.front_read(tenant_id, pending)
         except RedisUnavailableError:
-            self._restore_pending(pending)
-            self._count(tenant_id, "redis_errors")
+            self._counters.restore_pending(pending)
+            self._counters.count(tenant_id, "redis_errors")
             return None
 
     def _database_version(self, tenant_id: str) -> int:
@@ -118,6 +118,56 @@ class CachedConfigSource:
         if version is None:
             raise NotFoundError(f"tenant {tenant_id!r} does not exist")
         return version
+
+    def _publish_version(self, tenant_id: str, version: int) -> None:
+        try:
+            self._redis.publish_version(tenant_id, version)
+        except RedisUnavailableError:
+            self._counters.count(tenant_id, "redis_errors")
+
+
+class TenantConfigCache:
+    """Finds a tenant's config at a version: L1 (this process), then Redis, then a rebuild from
+    PostgreSQL, one rebuild at a time per tenant (a thread lock here, a Redis lock across
+    containers: the others wait briefly for it, then read PostgreSQL themselves)."""
+
+    def __init__(
+        self,
+        *,
+        sessions: sessionmaker[Session],
+        redis: RedisConfigCache,
+        counters: CacheCounters,
+        ttl_s: int,
+        max_tenants: int = 256,
+        lock_hold_s: float = 5.0,
+        lock_wait_s: float = 1.0,
+        loader: Loader = _load,
+        clock: Callable[[], float] = time.monotonic,
+    ) -> None:
+        self._sessions = sessions
+        self._redis = redis
+        self._counters = counters
+        self._ttl_s = ttl_s
+        self._max = max_tenants
+        self._lock_hold_s = lock_hold_s
+        self._lock_wait_s = lock_wait_s
+        self._loader = loader
+        self._clock = clock
+        self._l1: OrderedDict[str, _Entry] = OrderedDict()
+        self._l1_lock = threading.Lock()
+        self._rebuild_locks: defaultdict[str, threading.Lock] = defaultdict(threading.Lock)
+        self.database_loads = 0
+
+    def get(
+        self, tenant_id: str, version: int, *, redis_up: bool
+    ) -> tuple[TenantRuntimeConfig, bool]:
+        """(the config, whether it came from a cache rather than a rebuild)."""
+        config = self._from_l1(tenant_id, version)
+        if config is None and redis_up:
+            config = self._from_redis(tenant_id, version)
+        if config is not None:
+            return config, True
+        return self._rebuild(tenant_id, version, redis_up=redis_up), False
 
     def _from_l1(self, tenant_id: str, version: int) -> TenantRuntimeConfig | None:
         with self._l1_lock:
@@ -142,7 +192,7 @@ class CachedConfigSource:
         try:
             payload = self._redis.get_runtime(tenant_id, version)
         except RedisUnavailableError:
-            self._count(tenant_id, "redis_errors")
+            self._counters.count(tenant_id, "redis_errors")
             return None
         if payload is None:
             return None
@@ -163,32 +213,22 @@ class CachedConfigSource:
             config = self._from_l1(tenant_id, version)
             if config is not None:
                 return config
-            if redis_up and not self._acquire_lock(tenant_id):
+            if not redis_up:
+                return self._load_and_store(tenant_id, version, publish=False)
+            try:
+                lock = self._redis.try_rebuild_lock(tenant_id, hold_s=self._lock_hold_s)
+            except RedisUnavailableError:
+                return self._load_and_store(tenant_id, version, publish=False)
+            if lock is None:  # another container is rebuilding: wait for its result
                 config = self._wait_for_other_rebuild(tenant_id, version)
                 if config is not None:
                     return config
                 return self._load_and_store(tenant_id, version, publish=False)
             try:
-                return self._load_and_store(tenant_id, version, publish=redis_up)
+                return self._load_and_store(tenant_id, version, publish=True)
             finally:
-                if redis_up:
-                    self._release_lock(tenant_id)
-
-    def _publish_version(self, tenant_id: str, version: int) -> None:
-        try:
-            self._redis.publish_version(tenant_id, version)
-        except RedisUnavailableError:
-            self._count(tenant_id, "redis_errors")
-
-    def _acquire_lock(self, tenant_id: str) -> bool:
-        try:
-            return self._redis.try_rebuild_lock(tenant_id, hold_s=self._lock_hold_s)
-        except RedisUnavailableError:
-            return True  # no Redis to coordinate with: rebuild here
-
-    def _release_lock(self, tenant_id: str) -> None:
-        with contextlib.suppress(RedisUnavailableError):  # it expires by itself
-            self._redis.release_rebuild_lock(tenant_id)
+                with contextlib.suppress(RedisUnavailableError):  # it expires by itself
+                    self._redis.release_rebuild_lock(lock)
 
     def _wait_for_other_rebuild(self, tenant_id: str, version: int) -> TenantRuntimeConfig | None:
         deadline = self._clock() + self._lock_wait_s
@@ -216,24 +256,5 @@ class CachedConfigSource:
                     replace_version=config.config_version > version,
                 )
             except RedisUnavailableError:
-                self._count(tenant_id, "redis_errors")
+                self._counters.count(tenant_id, "redis_errors")
         return config
-
-    # --- counters ------------------------------------------------------------------------------
-
-    def _count(self, tenant_id: str, name: str) -> None:
-        with self._stats_lock:
-            self._totals[name] += 1
-            self._pending[tenant_id][name] += 1
-
-    def _take_pending(self) -> dict[str, dict[str, int]]:
-        with self._stats_lock:
-            pending = {t: dict(c) for t, c in self._pending.items() if c}
-            self._pending.clear()
-        return pending
-
-    def _restore_pending(self, pending: dict[str, dict[str, int]]) -> None:
-        with self._stats_lock:
-            for tenant_id, counters in pending.items():
-                for name, amount in counters.items():
-                    self._pending[tenant_id][name] += amount

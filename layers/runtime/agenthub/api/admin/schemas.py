@@ -315,6 +315,60 @@ class ToolList(BaseModel):
 # --- LLM catalogue and tenant LLM config ---------------------------------------------------
 
 
+# The providers `agenthub.llm.providers` can build (a unit test keeps the two lists equal).
+LlmProvider = Literal[
+    "offline", "openai", "openrouter", "openai_compatible", "bedrock", "anthropic", "google"
+]
+
+
+def _price(default: Decimal | None) -> Any:
+    return Field(default=default, ge=0, le=1000, max_digits=12, decimal_places=6)
+
+
+class LlmModelCreate(_Input):
+    model_config = ConfigDict(
+        extra="forbid",
+        protected_namespaces=(),
+        json_schema_extra={
+            "examples": [
+                {
+                    "provider": "openai_compatible",
+                    "model_name": "meta-llama/Llama-3.1-8B-Instruct",
+                    "display_name": "Llama 3.1 8B on our vLLM",
+                    "input_price_per_1k": "0",
+                    "output_price_per_1k": "0",
+                    "context_window": 131072,
+                    "supports_structured_output": False,
+                }
+            ]
+        },
+    )
+
+    provider: LlmProvider
+    model_name: str = Field(min_length=1, max_length=200, pattern=r"^\S(.*\S)?$")
+    display_name: str = Field(min_length=1, max_length=200)
+    input_price_per_1k: Decimal = _price(Decimal("0"))
+    output_price_per_1k: Decimal = _price(Decimal("0"))
+    context_window: int = Field(default=8192, ge=256, le=100_000_000)
+    supports_structured_output: bool = False
+    is_active: bool = True
+
+
+class LlmModelUpdate(_Patch):
+    model_config = ConfigDict(
+        extra="forbid",
+        protected_namespaces=(),
+        json_schema_extra={"examples": [{"input_price_per_1k": "0.0002", "version": 1}]},
+    )
+
+    display_name: str | None = Field(default=None, min_length=1, max_length=200)
+    input_price_per_1k: Decimal | None = _price(None)
+    output_price_per_1k: Decimal | None = _price(None)
+    context_window: int | None = Field(default=None, ge=256, le=100_000_000)
+    supports_structured_output: bool | None = None
+    is_active: bool | None = None
+
+
 class LlmModelPublic(BaseModel):
     model_config = ConfigDict(from_attributes=True, protected_namespaces=())
 
@@ -325,7 +379,13 @@ class LlmModelPublic(BaseModel):
     input_price_per_1k: float
     output_price_per_1k: float
     context_window: int
+    supports_structured_output: bool
     is_active: bool
+    version: int
+
+
+class LlmModelChange(LlmModelPublic):
+    reload: ReloadStatus
 
 
 class LlmModelList(BaseModel):
