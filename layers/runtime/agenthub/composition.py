@@ -33,6 +33,7 @@ if TYPE_CHECKING:
     from agenthub.services.reload import SqsReloadPublisher
     from agenthub.services.retention import RetentionService
     from agenthub.services.sessions import SessionService, ThreadStore
+    from agenthub.tools.db_pools import DataSourcePools
 
 
 _T = TypeVar("_T")
@@ -169,6 +170,8 @@ def reset() -> None:
         get_checkpointer().conn.close()
     if _embedded_redis.built:
         _embedded_redis().stop()
+    if get_data_source_pools.built:
+        get_data_source_pools().close()
     for value in list(globals().values()):
         if isinstance(value, component):
             value.cache_clear()
@@ -218,17 +221,31 @@ def build_model(spec: LlmSpec) -> BaseChatModel:
 
 
 @component
+def get_data_source_pools() -> DataSourcePools:
+    """Pools of the tenants' DB_QUERY data sources; URLs decrypted only when a pool opens."""
+    from agenthub.tools.db_pools import DataSourcePools
+
+    return DataSourcePools(
+        decrypt=lambda token: get_keyring().decrypt(token.encode("ascii")),
+        allow=lambda: get_settings().tools.ssrf_allow,
+    )
+
+
+@component
 def get_graph_cache() -> GraphCache:
+    from functools import partial
+
     from agenthub.agents.graph import build_turn_graph
     from agenthub.agents.runtime import GraphCache
     from agenthub.tools.registry import build_available_tools
 
     checkpointer = get_checkpointer()
+    tools_for = partial(build_available_tools, data_source_pools=get_data_source_pools())
     return GraphCache(
         lambda config: build_turn_graph(
             config,
             model_for=build_model,
-            tools_for=build_available_tools,
+            tools_for=tools_for,
             checkpointer=checkpointer,
         )
     )

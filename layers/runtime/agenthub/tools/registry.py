@@ -1,6 +1,6 @@
 """Tools built at runtime from their stored specs: one builder per tool type.
 
-HTTP_GET and HTTP_POST exist today; RAG, DB_QUERY and OCR get a builder in `BUILDERS` when they
+HTTP_GET, HTTP_POST and DB_QUERY exist today; RAG and OCR get a builder in `BUILDERS` when they
 are written, taking what they need from `ToolDependencies`.
 """
 
@@ -8,6 +8,7 @@ from __future__ import annotations
 
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
+from typing import TYPE_CHECKING
 
 from langchain_core.tools import BaseTool
 
@@ -17,12 +18,17 @@ from agenthub.tools.base import TOOL_NAME
 from agenthub.tools.http import HttpClientFactory, build_http_tool
 from agenthub.tools.transport import shared_http_client
 
+if TYPE_CHECKING:
+    from agenthub.tools.db_pools import DataSourcePools
+
 
 @dataclass(frozen=True)
 class ToolDependencies:
     """What builders take from outside (clients); each new tool type adds its own."""
 
     http_client_factory: HttpClientFactory = shared_http_client
+    # DB_QUERY: the per-container pools of tenant data sources (composition root's).
+    data_source_pools: DataSourcePools | None = None
 
 
 ToolBuilder = Callable[[ToolSpec, ToolDependencies], BaseTool]
@@ -32,11 +38,24 @@ def _http_tool(spec: ToolSpec, deps: ToolDependencies) -> BaseTool:
     return build_http_tool(spec, http_client_factory=deps.http_client_factory)
 
 
-BUILDERS: dict[str, ToolBuilder] = {"HTTP_GET": _http_tool, "HTTP_POST": _http_tool}
+def _db_query_tool(spec: ToolSpec, deps: ToolDependencies) -> BaseTool:
+    from agenthub.tools.db_query import build_db_query_tool
+
+    return build_db_query_tool(spec, pools=deps.data_source_pools)
+
+
+BUILDERS: dict[str, ToolBuilder] = {
+    "HTTP_GET": _http_tool,
+    "HTTP_POST": _http_tool,
+    "DB_QUERY": _db_query_tool,
+}
 
 
 def build_tool(
-    spec: ToolSpec, *, http_client_factory: HttpClientFactory = shared_http_client
+    spec: ToolSpec,
+    *,
+    http_client_factory: HttpClientFactory = shared_http_client,
+    data_source_pools: DataSourcePools | None = None,
 ) -> BaseTool:
     """The LangChain tool for one spec; ValidationFailedError when it cannot be built."""
     builder = BUILDERS.get(spec.type)
@@ -50,11 +69,17 @@ def build_tool(
             f"tool name {spec.name!r} must be 1-64 letters, digits, '_' or '-'",
             details=[{"field": "name", "message": "must be 1-64 letters, digits, '_' or '-'"}],
         )
-    return builder(spec, ToolDependencies(http_client_factory=http_client_factory))
+    deps = ToolDependencies(
+        http_client_factory=http_client_factory, data_source_pools=data_source_pools
+    )
+    return builder(spec, deps)
 
 
 def build_tools(
-    specs: Sequence[ToolSpec], *, http_client_factory: HttpClientFactory = shared_http_client
+    specs: Sequence[ToolSpec],
+    *,
+    http_client_factory: HttpClientFactory = shared_http_client,
+    data_source_pools: DataSourcePools | None = None,
 ) -> list[BaseTool]:
     """One tool per spec, in order; names must be unique (the model calls tools by name)."""
     names = [spec.name for spec in specs]
@@ -64,11 +89,19 @@ def build_tools(
             f"tool names must be unique within an agent: {', '.join(duplicates)}",
             details=[{"field": "name", "message": f"duplicate name {n!r}"} for n in duplicates],
         )
-    return [build_tool(spec, http_client_factory=http_client_factory) for spec in specs]
+    return [
+        build_tool(
+            spec, http_client_factory=http_client_factory, data_source_pools=data_source_pools
+        )
+        for spec in specs
+    ]
 
 
 def build_available_tools(
-    specs: Sequence[ToolSpec], *, http_client_factory: HttpClientFactory = shared_http_client
+    specs: Sequence[ToolSpec],
+    *,
+    http_client_factory: HttpClientFactory = shared_http_client,
+    data_source_pools: DataSourcePools | None = None,
 ) -> list[BaseTool]:
     """Like `build_tools`, but a tool that cannot be built is left out (and logged) instead of
     taking the whole agent down with it: one bad or not-yet-supported tool must not stop a
@@ -81,7 +114,13 @@ def build_available_tools(
         if spec.name in seen:
             continue
         try:
-            built.append(build_tool(spec, http_client_factory=http_client_factory))
+            built.append(
+                build_tool(
+                    spec,
+                    http_client_factory=http_client_factory,
+                    data_source_pools=data_source_pools,
+                )
+            )
         except AgentHubError as exc:
             get_logger().warning(
                 "tool left out", extra={"tool_name": spec.name, "error": exc.message}
