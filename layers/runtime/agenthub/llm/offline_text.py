@@ -44,6 +44,10 @@ _CUES: tuple[tuple[re.Pattern[str], tuple[str, ...]], ...] = tuple(
             ("analysis", "analytics", "report", "chart"),
         ),
         (r"\binvoices?\b|hóa đơn|hoá đơn", ("invoice",)),
+        (
+            r"\btop\s+\d+|\btop\b.*\bby\b|\brank|\bbiggest\b|\blargest\b|xếp hạng",
+            ("ranking", "analysis"),
+        ),
     )
 )
 
