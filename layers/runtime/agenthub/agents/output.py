@@ -118,10 +118,14 @@ def _alternative(fmt: OutputFormatSpec, data: Any) -> tuple[str, str] | None:
         return None
     for branch in branches:
         title = branch.get("title") if isinstance(branch, dict) else None
-        if isinstance(title, str) and title:
-            if _validator(json.dumps(branch, sort_keys=True)).is_valid(data):
-                return title, str(branch.get("x-renderer-hint") or title)
+        fits = isinstance(title, str) and title and _validator(_dumps(branch)).is_valid(data)
+        if fits:
+            return str(title), str(branch.get("x-renderer-hint") or title)
     return None
+
+
+def _dumps(schema: Any) -> str:
+    return json.dumps(schema, sort_keys=True)
 
 
 def _as_text(raw: str, reason: str) -> ShapedAnswer:

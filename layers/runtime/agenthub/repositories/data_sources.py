@@ -4,6 +4,7 @@
 from __future__ import annotations
 
 import builtins
+from collections.abc import Callable
 
 from sqlalchemy import delete, select
 from sqlalchemy.orm import Session
@@ -69,6 +70,22 @@ class DataSourceRepository:
             found.description = description
         load_server_values(self.db, found)
         return found, created
+
+    def reencrypt_urls(self, *, tenant_id: str, rotate: Callable[[bytes], bytes]) -> int:
+        """Replace each of the tenant's stored URLs with `rotate(url)`; the count."""
+        rows = builtins.list(
+            self.db.scalars(
+                select(TenantDataSource)
+                .where(TenantDataSource.tenant_id == tenant_id)
+                .order_by(TenantDataSource.name)
+                .with_for_update()
+            )
+        )
+        for row in rows:
+            row.encrypted_url = rotate(row.encrypted_url)
+        # The row's version moves too: an admin holding the old one must read it again.
+        self.db.flush()
+        return len(rows)
 
     def delete(self, *, tenant_id: str, name: str) -> bool:
         with guarded_write(self.db, what=f"data source {name!r}"):
