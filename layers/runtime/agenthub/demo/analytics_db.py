@@ -108,6 +108,8 @@ def ensure_analytics_database(server_url: str, tenant_ids: tuple[str, ...]) -> A
     from psycopg import errors, sql
 
     database = AnalyticsDatabase(server_url=server_url)
+    if _ready(server_url, tenant_ids):
+        return database
     with psycopg.connect(server_url, autocommit=True) as admin:
         exists = admin.execute("SELECT 1 FROM pg_database WHERE datname = %s", (DATABASE,))
         if exists.fetchone() is None:
@@ -121,6 +123,25 @@ def ensure_analytics_database(server_url: str, tenant_ids: tuple[str, ...]) -> A
             if tenant_id in _PROFILES:
                 _ensure_tenant(conn, tenant_id)
     return database
+
+
+def _ready(server_url: str, tenant_ids: tuple[str, ...]) -> bool:
+    """Every tenant's role exists and its schema was loaded (one cheap connection)."""
+    import psycopg
+
+    analytics_url = make_url(server_url).set(database=DATABASE).render_as_string(False)
+    wanted = [t for t in tenant_ids if t in _PROFILES]
+    try:
+        with psycopg.connect(analytics_url, autocommit=True, connect_timeout=5) as conn:
+            found = conn.execute(
+                "SELECT count(*) FROM pg_roles r JOIN information_schema.tables t "
+                "ON t.table_schema = ANY(%s) AND t.table_name = 'monthly_sales' "
+                "AND r.rolname = 'agenthub_analytics_' || t.table_schema",
+                ([schema_name(t) for t in wanted],),
+            ).fetchone()
+    except psycopg.OperationalError:
+        return False  # no such database yet
+    return found is not None and found[0] == len(wanted)
 
 
 def set_role_password(server_url: str, tenant_id: str) -> str:

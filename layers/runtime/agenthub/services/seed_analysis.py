@@ -145,8 +145,7 @@ QUERY_TOOLS = (
 
 AGENT_DESCRIPTION = (
     "Business analysis and reports from the company's analytics database: revenue and sales "
-    "by month (charts, trends), top customers ranked by debt or receivables (tables, "
-    "rankings)"
+    "by month (charts, trends), top customers and other rankings (tables)"
 )
 AGENT_PROMPT = (
     "You are the Analysis agent. You answer questions about the company's figures with your "
