@@ -318,11 +318,21 @@ def test_without_pools_the_tool_cannot_be_built(keyring: KeyRing, sales_url: str
         query_tool(None, keyring, sales_url, "SELECT 1 AS one")
 
 
-def test_a_hostile_query_cannot_even_be_built(
+def test_a_hostile_query_stored_behind_the_admin_apis_back_never_runs(
     pools: DataSourcePools, keyring: KeyRing, sales_url: str
 ) -> None:
-    with pytest.raises(ValidationFailedError, match="no_writes"):
-        query_tool(pools, keyring, sales_url, "WITH d AS (DELETE FROM sales RETURNING 1) SELECT 1")
+    # GIVEN a tool row written straight into the database, past the save-time checks
+    tool = query_tool(
+        pools, keyring, sales_url, "WITH d AS (DELETE FROM sales RETURNING 1) SELECT 1 AS one"
+    )
+
+    # WHEN it is called, the guard runs again first
+    error = error_of(invoke(tool, {}))
+
+    assert error["type"] == "configuration"
+    assert "(no_writes)" in error["message"]
+    with psycopg.connect(sales_url) as conn:
+        assert conn.execute("SELECT count(*) FROM sales").fetchone() == (4,)
 
 
 # --- the demo analytics database ----------------------------------------------------------------

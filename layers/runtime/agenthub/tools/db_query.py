@@ -20,10 +20,12 @@ fetches at most `max_rows + 1` rows and rolls back. The result is JSON:
 from __future__ import annotations
 
 import datetime as dt
+import json
 import re
 import uuid
 from dataclasses import dataclass
 from decimal import Decimal
+from functools import lru_cache
 from typing import TYPE_CHECKING, Any, Literal
 
 from langchain_core.tools import BaseTool
@@ -69,6 +71,19 @@ class ParsedDbQuery:
 
 def parse_db_query_config(config: Any, *, input_schema: dict[str, Any] | None) -> ParsedDbQuery:
     """The typed config and the checked query, or ValidationFailedError naming the field/rule."""
+    parsed = _typed_config(config)
+    return ParsedDbQuery(config=parsed, query=checked_query(parsed.sql, input_schema))
+
+
+def checked_query(sql: str, input_schema: dict[str, Any] | None) -> GuardedQuery:
+    """`sql` through the guard, its parameters matched against `input_schema` when given."""
+    query = guard_select(sql)
+    if input_schema is not None:
+        _check_parameters(query.parameters, input_schema)
+    return query
+
+
+def _typed_config(config: Any) -> DbQueryConfig:
     try:
         parsed = DbQueryConfig.model_validate(config)
     except ValidationError as exc:
@@ -83,10 +98,7 @@ def parse_db_query_config(config: Any, *, input_schema: dict[str, Any] | None) -
             f"invalid DB_QUERY config: {problems[0]['field']}: {problems[0]['message']}",
             details=problems,
         ) from None
-    query = guard_select(parsed.sql)
-    if input_schema is not None:
-        _check_parameters(query.parameters, input_schema)
-    return ParsedDbQuery(config=parsed, query=query)
+    return parsed
 
 
 def _check_parameters(parameters: tuple[str, ...], input_schema: dict[str, Any]) -> None:
@@ -125,8 +137,13 @@ def _bindable(spec: dict[str, Any]) -> bool:
 
 
 def build_db_query_tool(spec: ToolSpec, *, pools: DataSourcePools | None) -> BaseTool:
-    """The StructuredTool for a DB_QUERY spec (ValidationFailedError if unusable)."""
-    parsed = parse_db_query_config(spec.config, input_schema=spec.input_schema)
+    """The StructuredTool for a DB_QUERY spec (ValidationFailedError if unusable).
+
+    The SQL was checked when the tool was saved; it is checked again (and compiled for the
+    driver) on the first call, not here: sqlglot takes a while to import, and a cold chat that
+    calls no DB_QUERY tool should not pay for it.
+    """
+    config = _typed_config(spec.config)
     if pools is None:
         raise ValidationFailedError(
             f"tool {spec.name!r}: DB_QUERY tools need the data source pools",
@@ -137,8 +154,13 @@ def build_db_query_tool(spec: ToolSpec, *, pools: DataSourcePools | None) -> Bas
         name=spec.name,
         description=spec.description,
         args_model=json_schema_to_model(spec.name, spec.input_schema),
-        execute=DbQueryCall(spec=spec, parsed=parsed, pools=pools),
+        execute=DbQueryCall(spec=spec, config=config, pools=pools),
     )
+
+
+@lru_cache(maxsize=256)
+def _compiled(sql: str, schema_json: str) -> GuardedQuery:
+    return checked_query(sql, json.loads(schema_json))
 
 
 @dataclass(frozen=True)
@@ -146,20 +168,31 @@ class DbQueryCall:
     """One configured DB_QUERY tool: arguments + caller -> rows of the tenant's data source."""
 
     spec: ToolSpec
-    parsed: ParsedDbQuery
+    config: DbQueryConfig
     pools: DataSourcePools
 
+    @property
+    def query(self) -> GuardedQuery:
+        try:
+            return _compiled(self.config.sql, json.dumps(self.spec.input_schema, sort_keys=True))
+        except ValidationFailedError as exc:
+            # Saved before a rule existed, or written to the database directly.
+            raise ToolFailure(
+                "configuration", f"the tool's query is not allowed: {exc.message}"
+            ) from None
+
     def __call__(self, args: dict[str, Any], context: ToolContext) -> CallResult:
-        config = self.parsed.config
+        config = self.config
+        query = self.query
         encrypted = self.spec.encrypted_data_source_url
         if not encrypted:
             raise ToolFailure(
                 "configuration",
                 f"this organisation has no data source named {config.data_source!r} yet",
             )
-        values = {name: args.get(name) for name in self.parsed.query.parameters}
+        values = {name: args.get(name) for name in query.parameters}
         try:
-            columns, rows, truncated = self._run(context.tenant_id, encrypted, values)
+            columns, rows, truncated = self._run(context.tenant_id, encrypted, query, values)
         except (DecryptionError, ConfigurationError, ValidationFailedError) as exc:
             raise ToolFailure(
                 "configuration", "the data source's stored connection cannot be used"
@@ -177,12 +210,12 @@ class DbQueryCall:
         return CallResult(content=compact_json(content))
 
     def _run(
-        self, tenant_id: str, encrypted: str, values: dict[str, Any]
+        self, tenant_id: str, encrypted: str, query: GuardedQuery, values: dict[str, Any]
     ) -> tuple[list[str], list[list[Any]], bool]:
         import psycopg
         from psycopg_pool import PoolTimeout
 
-        config = self.parsed.config
+        config = self.config
         try:
             with self.pools.connection(
                 tenant_id=tenant_id,
@@ -191,7 +224,7 @@ class DbQueryCall:
                 wait_s=config.timeout_s,
             ) as conn:
                 try:
-                    return self._fetch(conn, values)
+                    return self._fetch(conn, query, values)
                 finally:
                     conn.rollback()  # nothing to keep: the transaction was read-only anyway
         except PoolTimeout:
@@ -217,15 +250,17 @@ class DbQueryCall:
                 detail={"sqlstate": exc.sqlstate},
             ) from None
 
-    def _fetch(self, conn: Any, values: dict[str, Any]) -> tuple[list[str], list[list[Any]], bool]:
-        config = self.parsed.config
+    def _fetch(
+        self, conn: Any, query: GuardedQuery, values: dict[str, Any]
+    ) -> tuple[list[str], list[list[Any]], bool]:
+        config = self.config
         timeout_ms = max(1, int(config.timeout_s * 1000))
         with conn.cursor() as cur:
             # Our own statements with integers only: nothing of the caller's reaches them.
             cur.execute("SET TRANSACTION READ ONLY")
             cur.execute(f"SET LOCAL statement_timeout = {timeout_ms}")
             cur.execute(f"SET LOCAL idle_in_transaction_session_timeout = {timeout_ms + 1000}")
-            cur.execute(self.parsed.query.sql, values, prepare=False)
+            cur.execute(query.sql, values, prepare=False)
             columns = [column.name for column in cur.description or ()]
             fetched = cur.fetchmany(config.max_rows + 1)
         truncated = len(fetched) > config.max_rows
