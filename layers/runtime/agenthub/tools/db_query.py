@@ -126,14 +126,16 @@ def _check_parameters(parameters: tuple[str, ...], input_schema: dict[str, Any])
 
 
 def _bindable(spec: dict[str, Any]) -> bool:
+    """A value psycopg binds as one parameter: a scalar (or an enum of them), or a list of them."""
     kind = spec.get("type")
-    kinds = set(kind) - {"null"} if isinstance(kind, list) else {kind}
-    if kinds <= _SCALAR_TYPES and kinds:
+    if kind is None:
+        return "enum" in spec
+    kinds = set(kind) if isinstance(kind, list) else {kind}
+    kinds.discard("null")
+    if kinds and kinds <= _SCALAR_TYPES:
         return True
-    if kinds == {"array"}:
-        items = spec.get("items")
-        return isinstance(items, dict) and _bindable(items)
-    return "enum" in spec and not kinds - {None}
+    items = spec.get("items")
+    return kinds == {"array"} and isinstance(items, dict) and _bindable(items)
 
 
 def build_db_query_tool(spec: ToolSpec, *, pools: DataSourcePools | None) -> BaseTool:
