@@ -30,7 +30,8 @@ from tests.support.scripted_model import (
 pytest_plugins = ["tests.integration.chat_fixtures"]
 
 Chat = Callable[..., HttpResult]
-HANDOFFS = ["transfer_to_debt", "transfer_to_shipment"]
+# The demo seed enables Analysis, Debt and Shipment for both tenants.
+HANDOFFS = ["transfer_to_analysis", "transfer_to_debt", "transfer_to_shipment"]
 
 
 @pytest.fixture
