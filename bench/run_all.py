@@ -6,7 +6,7 @@ import subprocess
 import sys
 from pathlib import Path
 
-BENCHES = ("chat_turn.py", "cache.py", "cold_start.py", "stream.py")
+BENCHES = ("chat_turn.py", "cache.py", "cold_start.py", "stream.py", "db_query.py")
 
 
 def main() -> int:

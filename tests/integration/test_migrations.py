@@ -23,6 +23,7 @@ APPLICATION_TABLES = {
     "sessions",
     "messages",
     "audit_log",
+    "tenant_data_sources",
 }
 CHECKPOINT_TABLES = {
     "checkpoints",

@@ -132,7 +132,7 @@ def test_the_model_visible_schema_has_no_trace_of_the_caller_or_the_runtime(
     assert set(tool.tool_call_schema.model_fields) == {"mst", "status", "page"}
 
 
-@pytest.mark.parametrize("tool_type", ["RAG", "DB_QUERY", "OCR"])
+@pytest.mark.parametrize("tool_type", ["RAG", "OCR"])
 def test_tool_types_without_a_builder_are_not_available_yet(base_env: None, tool_type: str) -> None:
     with pytest.raises(ValidationFailedError) as caught:
         build_tool(spec(type=tool_type), deps())

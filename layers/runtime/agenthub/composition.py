@@ -38,6 +38,7 @@ if TYPE_CHECKING:
     from agenthub.services.retention import RetentionService
     from agenthub.services.sessions import SessionService, ThreadStore
     from agenthub.storage.objects import ObjectStore
+    from agenthub.tools.db_pools import DataSourcePools
     from agenthub.tools.registry import ToolDependencies
 
 
@@ -182,6 +183,8 @@ def reset() -> None:
     ):
         if client.built:
             _close_quietly(client())
+    if get_data_source_pools.built:
+        get_data_source_pools().close()
     for value in list(globals().values()):
         if isinstance(value, component):
             value.cache_clear()
@@ -282,11 +285,24 @@ def get_tool_dependencies() -> ToolDependencies:
         decrypt=_decrypt,
         default_timeout_s=tools.default_timeout_s,
         max_response_bytes=tools.max_response_bytes,
+        data_source_pools=get_data_source_pools(),
+    )
+
+
+@component
+def get_data_source_pools() -> DataSourcePools:
+    """Pools of the tenants' DB_QUERY data sources; URLs decrypted only when a pool opens."""
+    from agenthub.tools.db_pools import DataSourcePools
+
+    return DataSourcePools(
+        decrypt=lambda token: get_keyring().decrypt(token.encode("ascii")),
+        allow=lambda: get_settings().tools.ssrf_allow,
     )
 
 
 @component
 def get_graph_cache() -> GraphCache:
+
     from agenthub.agents.graph import build_turn_graph
     from agenthub.agents.runtime import GraphCache
     from agenthub.tools.registry import build_available_tools

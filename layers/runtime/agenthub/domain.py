@@ -51,6 +51,8 @@ class ToolSpec(_Frozen):
     config: dict[str, Any] = {}
     # The tenant's credential for auth_mode `tenant_secret`, still encrypted.
     encrypted_secret: str | None = None
+    # DB_QUERY: the URL of the tenant's data source named by `config.data_source`, encrypted.
+    encrypted_data_source_url: str | None = None
 
 
 class AgentSpec(_Frozen):

@@ -3,6 +3,10 @@
 Models are asked for one JSON object `{"text": ..., "data": ...}` whose `data` follows the
 format's JSON Schema. When the reply does not fit (no JSON, wrong shape, schema violation), the
 answer falls back to the `text` format with the reply as text: the user still gets an answer.
+
+A format may offer alternatives: a schema `{"anyOf": [{"title": "chart", ...}, {"title":
+"table", ...}]}` answers in the format its data fits first (`format` and `renderer_hint` are that
+branch's title, or its `x-renderer-hint`), e.g. the Analysis agent's `table_or_chart`.
 """
 
 from __future__ import annotations
@@ -136,7 +140,27 @@ def shape_structured(parsed: Any, fmt: OutputFormatSpec, *, raw: str | None = No
                 None,
                 f"data does not match the {fmt.name} schema at {where}: {errors[0].message}",
             )
+    alternative = _alternative(fmt, data)
+    if alternative is not None:
+        return ShapedAnswer(alternative[0], alternative[1], text, data)
     return ShapedAnswer(fmt.name, fmt.renderer_hint, text, data)
+
+
+def _alternative(fmt: OutputFormatSpec, data: Any) -> tuple[str, str] | None:
+    """(format, renderer hint) of the first titled `anyOf` branch the data fits, if any."""
+    branches = (fmt.json_schema or {}).get("anyOf")
+    if not isinstance(branches, list):
+        return None
+    for branch in branches:
+        title = branch.get("title") if isinstance(branch, dict) else None
+        fits = isinstance(title, str) and title and _validator(_dumps(branch)).is_valid(data)
+        if fits:
+            return str(title), str(branch.get("x-renderer-hint") or title)
+    return None
+
+
+def _dumps(schema: Any) -> str:
+    return json.dumps(schema, sort_keys=True)
 
 
 def _as_text(raw: str, reason: str) -> ShapedAnswer:

@@ -354,3 +354,27 @@ class AuditLog(Base):
         Index("ix_audit_log_tenant_created", "tenant_id", "created_at"),
         Index("ix_audit_log_entity", "entity_type", "entity_id"),
     )
+
+
+# --- Tenant data sources (DB_QUERY tools) ------------------------------------------------------
+
+
+class TenantDataSource(Timestamps, Versioned, Base):
+    """A tenant's PostgreSQL database for DB_QUERY tools, addressed by name within the tenant."""
+
+    __tablename__ = "tenant_data_sources"
+
+    id: Mapped[uuid.UUID] = mapped_column(Uuid, primary_key=True, default=uuid.uuid4)
+    tenant_id: Mapped[str] = mapped_column(
+        ForeignKey("tenants.id", ondelete="CASCADE"), nullable=False
+    )
+    name: Mapped[str] = mapped_column(String(63), nullable=False)
+    description: Mapped[str] = mapped_column(Text, nullable=False, server_default="")
+    # The connection URL, Fernet-encrypted; `url_hint` is the same URL with the password masked.
+    encrypted_url: Mapped[bytes] = mapped_column(LargeBinary, nullable=False)
+    url_hint: Mapped[str] = mapped_column(String(2100), nullable=False)
+
+    __table_args__ = (
+        UniqueConstraint("tenant_id", "name"),
+        CheckConstraint("name ~ '^[a-z][a-z0-9_]{0,62}$'", name="name_format"),
+    )

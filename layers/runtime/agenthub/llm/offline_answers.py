@@ -24,6 +24,7 @@ _SYSTEMS = re.compile(
 )
 _NOT_FOUND = re.compile(r"^\s*(?:the\s+)?([a-z][a-z ]{0,30}?)\s+(?:was\s+|is\s+)?not found", re.I)
 _MAX_TEXT_PARTS = 6
+_MAX_ROWS_IN_TEXT = 3
 
 Scalar = str | int | float | bool
 
@@ -63,7 +64,12 @@ def shape_data(result: Any, *, format_name: str, schema: dict[str, Any] | None) 
     named = _BUILDERS.get(format_name)
     if not schema:
         return named(result) if named else None
-    candidates: list[Callable[[Any], Any]] = [named] if named else []
+    # A result may say how it is best shown (a DB_QUERY tool's `presentation`): try that first
+    # when the format allows several (e.g. `table_or_chart`).
+    hint = result.get("presentation") if isinstance(result, dict) else None
+    preferred = _BUILDERS.get(hint) if isinstance(hint, str) else None
+    candidates: list[Callable[[Any], Any]] = [preferred] if preferred else []
+    candidates += [named] if named else []
     candidates += [b for name, b in _BUILDERS.items() if name != format_name]
     candidates.append(lambda r: r)
     from jsonschema import Draft202012Validator  # only when a tool answered
@@ -79,6 +85,9 @@ def shape_data(result: Any, *, format_name: str, schema: dict[str, Any] | None) 
 def summary(result: Any) -> str:
     if isinstance(result, str):
         return result.strip()[:500] or "The tool returned an empty answer."
+    rows = _query_rows(result)
+    if rows is not None:
+        return _rows_summary(rows)
     record = _record(result)
     title_key = _title_key(record)
     # The currency is shown with the amounts, not on its own.
@@ -296,6 +305,24 @@ def _describe(row: Any) -> str:
     ]
     head = str(record[title_key]) if title_key else ""
     return f"{head}: {', '.join(rest)}" if head and rest else head or ", ".join(rest)
+
+
+def _query_rows(result: Any) -> list[dict[str, Any]] | None:
+    """The rows of a query result (`{"columns": [...], "rows": [{...}]}`), else None."""
+    if not isinstance(result, dict) or not isinstance(result.get("columns"), list):
+        return None
+    rows = result.get("rows")
+    if isinstance(rows, list) and all(isinstance(row, dict) for row in rows):
+        return rows
+    return None
+
+
+def _rows_summary(rows: list[dict[str, Any]]) -> str:
+    if not rows:
+        return "The query found no rows."
+    shown = "; ".join(_describe(row) for row in rows[:_MAX_ROWS_IN_TEXT])
+    more = f" (and {len(rows) - _MAX_ROWS_IN_TEXT} more)" if len(rows) > _MAX_ROWS_IN_TEXT else ""
+    return f"{len(rows)} row{'s' if len(rows) != 1 else ''}: {shown}{more}."
 
 
 def _with_article(noun: str) -> str:

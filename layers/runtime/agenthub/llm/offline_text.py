@@ -44,6 +44,11 @@ _CUES: tuple[tuple[re.Pattern[str], tuple[str, ...]], ...] = tuple(
             ("analysis", "analytics", "report", "chart"),
         ),
         (r"\binvoices?\b|hóa đơn|hoá đơn", ("invoice",)),
+        (
+            r"\btop\s+\d+|\btop\b.*\bby\b|\brank|\bbiggest\b|\blargest\b|xếp hạng",
+            # A ranking is a report over the database, shown as a table.
+            ("ranking", "analysis", "analytics", "report", "table", "database"),
+        ),
     )
 )
 

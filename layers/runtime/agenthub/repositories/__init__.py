@@ -8,6 +8,7 @@ calls in `agenthub.db.engine.transaction(...)`.
 from agenthub.repositories.agents import AgentConfigRepository
 from agenthub.repositories.audit import AuditRepository
 from agenthub.repositories.common import UNSET, Unset, UnsetType
+from agenthub.repositories.data_sources import DataSourceRepository
 from agenthub.repositories.formats import OutputFormatRepository
 from agenthub.repositories.llm import LlmModelRepository, TenantLlmConfigRepository
 from agenthub.repositories.messages import MessageRepository, NewMessage
@@ -22,6 +23,7 @@ __all__ = [
     "AuditRepository",
     "BaseToolRepository",
     "ChatSessionRepository",
+    "DataSourceRepository",
     "LlmModelRepository",
     "MessageRepository",
     "NewMessage",

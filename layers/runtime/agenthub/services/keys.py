@@ -15,6 +15,7 @@ from sqlalchemy.orm import Session
 from agenthub.crypto import KeyRing
 from agenthub.errors import DecryptionError
 from agenthub.repositories import (
+    DataSourceRepository,
     PermissionRepository,
     TenantLlmConfigRepository,
     TenantRepository,
@@ -22,6 +23,7 @@ from agenthub.repositories import (
 
 LLM_API_KEYS = "tenant_llm_configs.encrypted_api_key"
 TOOL_SECRETS = "tenant_tool_permissions.encrypted_secret"
+DATA_SOURCE_URLS = "tenant_data_sources.encrypted_url"
 
 
 @dataclass(frozen=True)
@@ -45,7 +47,7 @@ def rotate_all(db: Session, keyring: KeyRing) -> RotationReport:
     version in PostgreSQL; running containers only see it once the caller, after the commit,
     publishes a reload for `RotationReport.tenant_ids` (or their cache expires).
     """
-    counts = {LLM_API_KEYS: 0, TOOL_SECRETS: 0}
+    counts = {LLM_API_KEYS: 0, TOOL_SECRETS: 0, DATA_SOURCE_URLS: 0}
     changed: list[str] = []
     llm_configs = TenantLlmConfigRepository(db)
     permissions = PermissionRepository(db)
@@ -57,9 +59,13 @@ def rotate_all(db: Session, keyring: KeyRing) -> RotationReport:
         rotated_secrets = permissions.reencrypt_tool_secrets(
             tenant_id=tenant.id, rotate=_rotating(keyring, f"{TOOL_SECRETS} of {tenant.id!r}")
         )
+        rotated_urls = DataSourceRepository(db).reencrypt_urls(
+            tenant_id=tenant.id, rotate=_rotating(keyring, f"{DATA_SOURCE_URLS} of {tenant.id!r}")
+        )
         counts[LLM_API_KEYS] += rotated_keys
         counts[TOOL_SECRETS] += rotated_secrets
-        if rotated_keys or rotated_secrets:
+        counts[DATA_SOURCE_URLS] += rotated_urls
+        if rotated_keys or rotated_secrets or rotated_urls:
             tenants.bump_config_version(tenant_id=tenant.id)
             changed.append(tenant.id)
     return RotationReport(

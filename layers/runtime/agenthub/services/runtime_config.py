@@ -12,6 +12,7 @@ from agenthub.db.models import AgentConfig, LlmModel, OutputFormat, TenantLlmCon
 from agenthub.domain import AgentSpec, LlmSpec, OutputFormatSpec, TenantRuntimeConfig, ToolSpec
 from agenthub.errors import NotFoundError, ServiceUnavailableError
 from agenthub.repositories import (
+    DataSourceRepository,
     LlmModelRepository,
     PermissionRepository,
     TenantLlmConfigRepository,
@@ -30,13 +31,14 @@ def load_runtime_config(db: Session, *, tenant_id: str) -> TenantRuntimeConfig:
         raise ServiceUnavailableError("no LLM is configured for this tenant yet")
     permissions = PermissionRepository(db)
     models = LlmModelRepository(db)
+    data_sources = DataSourceRepository(db).encrypted_urls(tenant_id=tenant_id)
     agents = []
     for agent in permissions.permitted_agents(tenant_id=tenant_id):
         tools = permissions.permitted_tools_for_agent(
             tenant_id=tenant_id, agent_id=agent.id, limit=MAX_TOOLS_PER_AGENT
         )
         override = models.get(agent.llm_model_id) if agent.llm_model_id else None
-        agents.append(_agent_spec(agent, tools, llm_config, override))
+        agents.append(_agent_spec(agent, tools, llm_config, override, data_sources))
     return TenantRuntimeConfig(
         tenant_id=tenant.id,
         tenant_name=tenant.name,
@@ -75,7 +77,13 @@ def _format_spec(fmt: OutputFormat) -> OutputFormatSpec:
     )
 
 
-def _tool_spec(tool: ToolConfig, encrypted_secret: bytes | None) -> ToolSpec:
+def _tool_spec(
+    tool: ToolConfig, encrypted_secret: bytes | None, data_sources: dict[str, bytes]
+) -> ToolSpec:
+    # DB_QUERY: the tenant's own data source of the configured name (None: it has none).
+    is_query = tool.base_tool.type.value == "DB_QUERY"
+    source = (tool.config or {}).get("data_source") if is_query else None
+    data_source_url = data_sources.get(source) if isinstance(source, str) else None
     return ToolSpec(
         id=tool.id,
         name=tool.name,
@@ -84,6 +92,7 @@ def _tool_spec(tool: ToolConfig, encrypted_secret: bytes | None) -> ToolSpec:
         input_schema=dict(tool.input_schema),
         config=dict(tool.config or {}),
         encrypted_secret=encrypted_secret.decode("ascii") if encrypted_secret else None,
+        encrypted_data_source_url=data_source_url.decode("ascii") if data_source_url else None,
     )
 
 
@@ -92,6 +101,7 @@ def _agent_spec(
     tools: list[tuple[ToolConfig, bytes | None]],
     llm_config: TenantLlmConfig,
     override: LlmModel | None,
+    data_sources: dict[str, bytes],
 ) -> AgentSpec:
     return AgentSpec(
         id=agent.id,
@@ -101,5 +111,5 @@ def _agent_spec(
         system_prompt=agent.system_prompt,
         output_format=_format_spec(agent.output_format),
         llm=_llm_spec(override, llm_config) if override else None,
-        tools=tuple(_tool_spec(tool, secret) for tool, secret in tools),
+        tools=tuple(_tool_spec(tool, secret, data_sources) for tool, secret in tools),
     )

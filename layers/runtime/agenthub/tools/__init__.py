@@ -4,6 +4,10 @@ registry     build_tool / build_tools: spec -> StructuredTool, one builder per t
 validation   the checks run when a tool is saved
 schema       stored JSON Schema -> the pydantic args model (or a clear refusal)
 http         HTTP_GET / HTTP_POST tools
+db_query     DB_QUERY tools: an admin's read-only SELECT on a tenant data source
+sql_guard    the save-time rules of a DB_QUERY tool's SQL (one read-only SELECT)
+db_pools     per-container connection pools of tenant data sources
+data_source_url  a data source's PostgreSQL URL: parsed, masked, host-checked
 ssrf         which URLs and addresses tools may reach
 transport    the SSRF-guarded httpx client (connects only to checked addresses)
 base         what every tool shares: context, error results, per-call metrics

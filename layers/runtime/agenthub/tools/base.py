@@ -40,6 +40,7 @@ ErrorType = Literal[
     "no_context",
     "bad_arguments",
     "configuration",  # the tool's stored credential cannot be used (e.g. undecryptable)
+    "query",  # DB_QUERY: the database refused the query (SQLSTATE in the detail)
     "internal",  # a bug of ours, logged with its traceback
 ]
 

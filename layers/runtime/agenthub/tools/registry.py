@@ -1,6 +1,6 @@
 """Tools built at runtime from their stored specs: one builder per tool type.
 
-HTTP_GET and HTTP_POST exist today; RAG, DB_QUERY and OCR get a builder in `BUILDERS` when they
+HTTP_GET, HTTP_POST and DB_QUERY exist today; RAG and OCR get a builder in `BUILDERS` when they
 are written, taking what they need from `ToolDependencies`.
 """
 
@@ -8,6 +8,7 @@ from __future__ import annotations
 
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
+from typing import TYPE_CHECKING
 
 from langchain_core.tools import BaseTool
 
@@ -15,6 +16,9 @@ from agenthub.domain import ToolSpec
 from agenthub.errors import AgentHubError, ValidationFailedError
 from agenthub.tools.base import TOOL_NAME
 from agenthub.tools.http import Decrypt, HttpClientFactory, build_http_tool
+
+if TYPE_CHECKING:
+    from agenthub.tools.db_pools import DataSourcePools
 
 
 @dataclass(frozen=True)
@@ -26,6 +30,8 @@ class ToolDependencies:
     decrypt: Decrypt  # a tenant secret's stored token -> the secret, for one call
     default_timeout_s: float = 8.0  # settings.tools.default_timeout_s
     max_response_bytes: int = 256_000  # settings.tools.max_response_bytes
+    # DB_QUERY: the per-container pools of tenant data sources (composition root's).
+    data_source_pools: DataSourcePools | None = None
 
 
 ToolBuilder = Callable[[ToolSpec, ToolDependencies], BaseTool]
@@ -41,7 +47,17 @@ def _http_tool(spec: ToolSpec, deps: ToolDependencies) -> BaseTool:
     )
 
 
-BUILDERS: dict[str, ToolBuilder] = {"HTTP_GET": _http_tool, "HTTP_POST": _http_tool}
+def _db_query_tool(spec: ToolSpec, deps: ToolDependencies) -> BaseTool:
+    from agenthub.tools.db_query import build_db_query_tool
+
+    return build_db_query_tool(spec, pools=deps.data_source_pools)
+
+
+BUILDERS: dict[str, ToolBuilder] = {
+    "HTTP_GET": _http_tool,
+    "HTTP_POST": _http_tool,
+    "DB_QUERY": _db_query_tool,
+}
 
 
 def build_tool(spec: ToolSpec, deps: ToolDependencies) -> BaseTool:

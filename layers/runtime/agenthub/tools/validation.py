@@ -14,7 +14,7 @@ from agenthub.tools.http import METHOD_BY_TYPE, parse_http_config
 from agenthub.tools.schema import validate_input_schema
 from agenthub.tools.ssrf import Resolver, check_url, system_resolver
 
-NOT_AVAILABLE_YET = frozenset({"RAG", "DB_QUERY", "OCR"})
+NOT_AVAILABLE_YET = frozenset({"RAG", "OCR"})
 
 ConfigValidator = Callable[[str, dict[str, Any], "dict[str, Any] | None", Resolver], None]
 
@@ -77,4 +77,18 @@ def _validate_http(
         ) from exc
 
 
+def _validate_db_query(
+    tool_type: str,
+    config: dict[str, Any],
+    input_schema: dict[str, Any] | None,
+    resolver: Resolver,
+) -> None:
+    # One read-only SELECT whose :parameters are the schema's properties (tools.sql_guard).
+    # The data source is the tenant's: its host is checked when the data source is saved.
+    from agenthub.tools.db_query import parse_db_query_config
+
+    parse_db_query_config(config, input_schema=input_schema)
+
+
 _VALIDATORS: dict[str, ConfigValidator] = dict.fromkeys(METHOD_BY_TYPE, _validate_http)
+_VALIDATORS["DB_QUERY"] = _validate_db_query

@@ -12,7 +12,7 @@ from fastapi import FastAPI
 from fastapi.openapi.docs import get_swagger_ui_html
 from fastapi.responses import HTMLResponse
 
-from agenthub.api.admin import agents, catalogue, metrics, tenants, tools
+from agenthub.api.admin import agents, catalogue, data_sources, metrics, tenants, tools
 from agenthub.api.app import create_app
 
 
@@ -25,7 +25,7 @@ def create_admin_app() -> FastAPI:
             '(`If-Match: "<version>"` or a `version` field) and are audited.'
         ),
     )
-    for module in (agents, tools, tenants, catalogue, metrics):
+    for module in (agents, tools, tenants, data_sources, catalogue, metrics):
         app.include_router(module.router)
 
     # API Gateway routes only /api/admin/* to this function: serve the docs under it too.

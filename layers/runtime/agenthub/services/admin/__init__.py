@@ -9,6 +9,7 @@ config versions commit together, then a reload message goes out (best effort).
     agents / tools        global config (platform admins write, every admin reads)
     tenants / permissions a tenant's settings, LLM config, enabled agents and tools
     tool_secrets          a tenant's encrypted credential for a `tenant_secret` tool
+    data_sources          a tenant's databases (encrypted URLs) for DB_QUERY tools
     reload / catalogue / metrics
 """
 
