@@ -33,7 +33,9 @@ if TYPE_CHECKING:
     from agenthub.services.reload import SqsReloadPublisher
     from agenthub.services.retention import RetentionService
     from agenthub.services.sessions import SessionService, ThreadStore
+    from agenthub.services.uploads import UploadService
     from agenthub.storage.objects import ObjectStore
+    from agenthub.tools.ocr import DocumentDependencies
 
 
 _T = TypeVar("_T")
@@ -229,7 +231,9 @@ def get_graph_cache() -> GraphCache:
         lambda config: build_turn_graph(
             config,
             model_for=build_model,
-            tools_for=build_available_tools,
+            tools_for=lambda specs: build_available_tools(
+                specs, documents=get_document_dependencies()
+            ),
             checkpointer=checkpointer,
         )
     )
@@ -351,3 +355,68 @@ def get_retention_service() -> RetentionService:
     from agenthub.services.retention import RetentionService
 
     return RetentionService(sessions=get_sessionmaker(), threads=get_thread_store())
+
+
+# --- Chat attachments and OCR ---------------------------------------------------------------------
+
+
+@component
+def get_upload_service() -> UploadService:
+    from agenthub.services.uploads import UploadService
+
+    return UploadService(
+        sessions=get_sessionmaker(),
+        store=get_object_store(),
+        settings=get_settings().uploads,
+    )
+
+
+@component
+def get_textract_client() -> Any:
+    import boto3
+    from botocore.config import Config
+
+    aws = get_settings().aws
+    return boto3.client(
+        "textract",
+        region_name=aws.region,
+        endpoint_url=aws.endpoint_url,
+        config=Config(connect_timeout=2, read_timeout=20, retries={"max_attempts": 2}),
+    )
+
+
+def build_ocr_engine() -> Any:
+    """The OCR engine the settings choose: Tesseract offline (local mode), Textract on AWS."""
+    settings = get_settings()
+    engine = settings.ocr.engine
+    if engine == "auto":
+        engine = "tesseract" if settings.is_local else "textract"
+    if engine == "textract":
+        from agenthub.documents.textract import TextractEngine
+
+        return TextractEngine(get_textract_client())
+    from agenthub.documents.tesseract import TesseractEngine
+
+    return TesseractEngine(languages=settings.ocr.languages)
+
+
+@component
+def get_document_dependencies() -> DocumentDependencies:
+    """What OCR tools need; the store and the engine are built on the first document read."""
+    from agenthub.documents.ocr import OcrLimits
+    from agenthub.tools.ocr import DocumentDependencies
+
+    settings = get_settings()
+    ocr = settings.ocr
+    engine = component(build_ocr_engine)
+    return DocumentDependencies(
+        store=get_object_store,
+        engine=engine,
+        limits=OcrLimits(
+            max_pages=ocr.max_pages,
+            max_pixels=ocr.max_pixels,
+            timeout_s=ocr.timeout_s,
+            render_dpi=ocr.render_dpi,
+        ),
+        max_bytes=settings.uploads.max_bytes,
+    )

@@ -37,7 +37,13 @@ def unavailable_dependency(exc: BaseException) -> str | None:
     return None
 
 
-def create_app(*, title: str, description: str, version: str = "1.0.0") -> FastAPI:
+def create_app(
+    *,
+    title: str,
+    description: str,
+    version: str = "1.0.0",
+    max_body_bytes: int = MAX_BODY_BYTES,
+) -> FastAPI:
     app = FastAPI(title=title, description=description, version=version)
     install_error_handlers(app)
 
@@ -47,9 +53,9 @@ def create_app(*, title: str, description: str, version: str = "1.0.0") -> FastA
     ) -> Response:
         request.state.request_id = _request_id(request)
         length = request.headers.get("content-length")
-        if length and length.isdigit() and int(length) > MAX_BODY_BYTES:
+        if length and length.isdigit() and int(length) > max_body_bytes:
             return error_response(
-                request, 413, "payload_too_large", f"request body over {MAX_BODY_BYTES} bytes"
+                request, 413, "payload_too_large", f"request body over {max_body_bytes} bytes"
             )
         logger = get_logger()
         logger.append_keys(request_id=request.state.request_id)

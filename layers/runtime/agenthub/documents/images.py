@@ -60,6 +60,5 @@ def check_pixels(size: tuple[int, int], limits: OcrLimits) -> None:
 
 def _too_large_message(limits: OcrLimits) -> str:
     return (
-        f"the image is too large to read (over {limits.max_pixels:,} pixels); "
-        "send a smaller scan"
+        f"the image is too large to read (over {limits.max_pixels:,} pixels); send a smaller scan"
     )

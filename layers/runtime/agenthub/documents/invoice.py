@@ -25,7 +25,9 @@ class InvoiceFields:
 
     def merged_with(self, other: InvoiceFields) -> InvoiceFields:
         """These fields, with the gaps filled from `other`."""
-        gaps = {f.name: getattr(other, f.name) for f in fields(self) if getattr(self, f.name) is None}
+        gaps = {
+            f.name: getattr(other, f.name) for f in fields(self) if getattr(self, f.name) is None
+        }
         return replace(self, **{k: v for k, v in gaps.items() if v is not None})
 
     def as_dict(self) -> dict[str, Any]:
@@ -114,7 +116,7 @@ def _labelled(
             if found is None:
                 continue
             rest = lines[index][_original_offset(lines[index], found.end()) :]
-            rest = rest.lstrip(" \t:.#-–")
+            rest = rest.lstrip(" \t:.#-\u2013")
             if not rest and index + 1 < len(lines):
                 rest = lines[index + 1]  # the value on the next line
             return index, rest

@@ -20,6 +20,7 @@ from agenthub.documents.ocr import (
 
 if TYPE_CHECKING:
     from PIL.Image import Image
+    from pypdf import PdfReader
 
 # A page whose text layer has fewer letters than this is treated as scanned.
 MIN_TEXT_LAYER_CHARS = 20
@@ -63,15 +64,13 @@ def read_pages(data: bytes, limits: OcrLimits) -> list[PdfPage]:
     if scanned:
         images = _render(data, scanned, limits)
         pages = [
-            PdfPage(number=p.number, text=None, image=images[p.number - 1])
-            if p.text is None
-            else p
+            PdfPage(number=p.number, text=None, image=images[p.number - 1]) if p.text is None else p
             for p in pages
         ]
     return pages
 
 
-def _reader(data: bytes) -> object:
+def _reader(data: bytes) -> PdfReader:
     from pypdf import PdfReader
     from pypdf.errors import PyPdfError
 

@@ -7,6 +7,7 @@ Tesseract takes one tessdata directory, so the two are joined in a directory of 
 
 from __future__ import annotations
 
+import contextlib
 import hashlib
 import os
 import tempfile
@@ -103,12 +104,13 @@ class TesseractEngine:
                 for entry in source.glob("*"):
                     link = target / entry.name
                     if not link.exists():
-                        try:
+                        # Another process may make it meanwhile.
+                        with contextlib.suppress(FileExistsError):
                             link.symlink_to(entry.resolve())
-                        except FileExistsError:  # another process made it meanwhile
-                            pass
         missing = [
-            lang for lang in self._languages.split("+") if not (target / f"{lang}.traineddata").exists()
+            lang
+            for lang in self._languages.split("+")
+            if not (target / f"{lang}.traineddata").exists()
         ]
         if missing:
             raise OcrEngineError(f"the OCR language data is missing: {', '.join(missing)}")

@@ -40,6 +40,8 @@ ErrorType = Literal[
     "no_context",
     "bad_arguments",
     "configuration",  # the tool's stored credential cannot be used (e.g. undecryptable)
+    "no_document",  # an OCR tool was called without an attached file
+    "document",  # the attached file cannot be read (encrypted, damaged, too large, ...)
     "internal",  # a bug of ours, logged with its traceback
 ]
 

@@ -1,6 +1,6 @@
 """Tools built at runtime from their stored specs: one builder per tool type.
 
-HTTP_GET and HTTP_POST exist today; RAG, DB_QUERY and OCR get a builder in `BUILDERS` when they
+HTTP_GET, HTTP_POST and OCR exist today; RAG and DB_QUERY get a builder in `BUILDERS` when they
 are written, taking what they need from `ToolDependencies`.
 """
 
@@ -15,6 +15,7 @@ from agenthub.domain import ToolSpec
 from agenthub.errors import AgentHubError, ValidationFailedError
 from agenthub.tools.base import TOOL_NAME
 from agenthub.tools.http import HttpClientFactory, build_http_tool
+from agenthub.tools.ocr import DocumentDependencies
 from agenthub.tools.transport import shared_http_client
 
 
@@ -23,6 +24,8 @@ class ToolDependencies:
     """What builders take from outside (clients); each new tool type adds its own."""
 
     http_client_factory: HttpClientFactory = shared_http_client
+    # OCR tools: the file store and the engine, built lazily (None: OCR tools unavailable).
+    documents: DocumentDependencies | None = None
 
 
 ToolBuilder = Callable[[ToolSpec, ToolDependencies], BaseTool]
@@ -32,11 +35,29 @@ def _http_tool(spec: ToolSpec, deps: ToolDependencies) -> BaseTool:
     return build_http_tool(spec, http_client_factory=deps.http_client_factory)
 
 
-BUILDERS: dict[str, ToolBuilder] = {"HTTP_GET": _http_tool, "HTTP_POST": _http_tool}
+def _ocr_tool(spec: ToolSpec, deps: ToolDependencies) -> BaseTool:
+    from agenthub.tools.ocr import build_ocr_tool
+
+    if deps.documents is None:
+        raise ValidationFailedError(
+            "OCR tools need the file store and an OCR engine, which are not configured",
+            details=[{"field": "type", "message": "OCR is not configured here"}],
+        )
+    return build_ocr_tool(spec, documents=deps.documents)
+
+
+BUILDERS: dict[str, ToolBuilder] = {
+    "HTTP_GET": _http_tool,
+    "HTTP_POST": _http_tool,
+    "OCR": _ocr_tool,
+}
 
 
 def build_tool(
-    spec: ToolSpec, *, http_client_factory: HttpClientFactory = shared_http_client
+    spec: ToolSpec,
+    *,
+    http_client_factory: HttpClientFactory = shared_http_client,
+    documents: DocumentDependencies | None = None,
 ) -> BaseTool:
     """The LangChain tool for one spec; ValidationFailedError when it cannot be built."""
     builder = BUILDERS.get(spec.type)
@@ -50,11 +71,16 @@ def build_tool(
             f"tool name {spec.name!r} must be 1-64 letters, digits, '_' or '-'",
             details=[{"field": "name", "message": "must be 1-64 letters, digits, '_' or '-'"}],
         )
-    return builder(spec, ToolDependencies(http_client_factory=http_client_factory))
+    return builder(
+        spec, ToolDependencies(http_client_factory=http_client_factory, documents=documents)
+    )
 
 
 def build_tools(
-    specs: Sequence[ToolSpec], *, http_client_factory: HttpClientFactory = shared_http_client
+    specs: Sequence[ToolSpec],
+    *,
+    http_client_factory: HttpClientFactory = shared_http_client,
+    documents: DocumentDependencies | None = None,
 ) -> list[BaseTool]:
     """One tool per spec, in order; names must be unique (the model calls tools by name)."""
     names = [spec.name for spec in specs]
@@ -64,11 +90,17 @@ def build_tools(
             f"tool names must be unique within an agent: {', '.join(duplicates)}",
             details=[{"field": "name", "message": f"duplicate name {n!r}"} for n in duplicates],
         )
-    return [build_tool(spec, http_client_factory=http_client_factory) for spec in specs]
+    return [
+        build_tool(spec, http_client_factory=http_client_factory, documents=documents)
+        for spec in specs
+    ]
 
 
 def build_available_tools(
-    specs: Sequence[ToolSpec], *, http_client_factory: HttpClientFactory = shared_http_client
+    specs: Sequence[ToolSpec],
+    *,
+    http_client_factory: HttpClientFactory = shared_http_client,
+    documents: DocumentDependencies | None = None,
 ) -> list[BaseTool]:
     """Like `build_tools`, but a tool that cannot be built is left out (and logged) instead of
     taking the whole agent down with it: one bad or not-yet-supported tool must not stop a
@@ -81,7 +113,9 @@ def build_available_tools(
         if spec.name in seen:
             continue
         try:
-            built.append(build_tool(spec, http_client_factory=http_client_factory))
+            built.append(
+                build_tool(spec, http_client_factory=http_client_factory, documents=documents)
+            )
         except AgentHubError as exc:
             get_logger().warning(
                 "tool left out", extra={"tool_name": spec.name, "error": exc.message}
