@@ -38,6 +38,8 @@ class Problem:
     name: str
     description: str
     example: str | None
+    # The message gives a value, but not a valid one (as opposed to giving none).
+    invalid: bool = False
 
 
 @dataclass
@@ -65,7 +67,12 @@ def fill_arguments(parameters: dict[str, Any], message: str) -> FilledArguments:
                 result.pattern_hits += 1
         elif name in required or not valid:
             result.problems.append(
-                Problem(name=name, description=describe(name, schema), example=example_for(schema))
+                Problem(
+                    name=name,
+                    description=describe(name, schema),
+                    example=example_for(schema),
+                    invalid=not valid,
+                )
             )
     return result
 
