@@ -353,8 +353,17 @@ def get_session_service() -> SessionService:
 @component
 def get_retention_service() -> RetentionService:
     from agenthub.services.retention import RetentionService
+    from agenthub.services.uploads import UploadCleaner
 
-    return RetentionService(sessions=get_sessionmaker(), threads=get_thread_store())
+    settings = get_settings()
+    files = None
+    if settings.aws.files_bucket:
+        files = UploadCleaner(
+            store=get_object_store(),
+            sessions=get_sessionmaker(),
+            unlinked_ttl_s=settings.uploads.unlinked_ttl_s,
+        )
+    return RetentionService(sessions=get_sessionmaker(), threads=get_thread_store(), files=files)
 
 
 # --- Chat attachments and OCR ---------------------------------------------------------------------

@@ -359,3 +359,45 @@ def attachment_note(attachments: Sequence[Attachment]) -> str:
         return ""
     listed = ", ".join(f"{a.filename} ({a.content_type})" for a in attachments)
     return f"\n\n[attached document: {listed}]"
+
+
+class UploadCleaner:
+    """Retention's part for attachments: files go with their conversation, and uploads never
+    sent (or whose conversation was deleted) go after the grace period. Objects are deleted
+    inside the caller's transaction, last: if S3 fails, the rows stay and the next run retries."""
+
+    def __init__(
+        self,
+        *,
+        store: ObjectStore,
+        sessions: sessionmaker[Session],
+        unlinked_ttl_s: int,
+        batch_size: int = 200,
+    ) -> None:
+        self._store = store
+        self._sessions = sessions
+        self._unlinked_ttl_s = unlinked_ttl_s
+        self._batch_size = batch_size
+
+    def delete_for_sessions(
+        self, db: Session, *, tenant_id: str, session_ids: Sequence[uuid.UUID]
+    ) -> int:
+        uploads = UploadRepository(db).in_sessions(tenant_id=tenant_id, session_ids=session_ids)
+        return self._delete(db, tenant_id, uploads)
+
+    def sweep_unlinked(self, *, tenant_id: str, now: datetime) -> int:
+        cutoff = now - timedelta(seconds=self._unlinked_ttl_s)
+        with transaction(self._sessions) as db:
+            uploads = UploadRepository(db).unlinked_before(
+                tenant_id=tenant_id, created_before=cutoff, limit=self._batch_size
+            )
+            return self._delete(db, tenant_id, uploads)
+
+    def _delete(self, db: Session, tenant_id: str, uploads: Sequence[Upload]) -> int:
+        if not uploads:
+            return 0
+        UploadRepository(db).delete_many(tenant_id=tenant_id, upload_ids=[u.id for u in uploads])
+        for upload in uploads:
+            if upload.status != UploadStatus.REJECTED:  # a rejected file is already gone
+                self._store.delete(tenant_id=tenant_id, key=upload.object_key)
+        return len(uploads)
