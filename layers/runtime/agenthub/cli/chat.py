@@ -1,7 +1,8 @@
 """`agenthub chat`: talk to a tenant's agents from the terminal, through the local API.
 
 It mints a development token (local mode), keeps the session across turns, and draws tables and
-cards with box characters. `/new` starts a new session; `/quit` or end of input leaves.
+cards with box characters. `/attach PATH` uploads a file for the next message; `/new` starts a
+new session; `/quit` or end of input leaves.
 """
 
 from __future__ import annotations
@@ -15,6 +16,8 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, TextIO
+
+from agenthub.cli.attach import Attached, AttachError, upload_file
 
 DEFAULT_URL = "http://127.0.0.1:3000"
 TOKEN_TTL_S = 8 * 3600
@@ -59,7 +62,8 @@ def _chat(args: argparse.Namespace) -> int:
     out = sys.stdout
     print(
         f"Chatting as {args.user} of {args.tenant} at {args.url}. "
-        "/new starts a new session, /quit leaves.",
+        "/attach PATH sends a file with your next message, /new starts a new session, "
+        "/quit leaves.",
         file=out,
     )
     with httpx.Client(base_url=args.url.rstrip("/"), timeout=TURN_TIMEOUT_S) as client:
@@ -76,6 +80,8 @@ class ChatSession:
         self._out = out
         self._box = box_style(out)
         self.session_id: str | None = None
+        # Files uploaded with /attach, sent with the next message.
+        self.attachments: list[Attached] = []
 
     def run(self, read: Callable[[str], str]) -> int:
         while True:
@@ -92,6 +98,9 @@ class ChatSession:
                 self.session_id = None
                 print("(new session)", file=self._out)
                 continue
+            if line.startswith("/attach"):
+                print(self.attach(line.removeprefix("/attach").strip()), file=self._out)
+                continue
             print(self.send(line), file=self._out)
 
     def send(self, message: str) -> str:
@@ -101,6 +110,8 @@ class ChatSession:
         body: dict[str, Any] = {"message": message}
         if self.session_id:
             body["session_id"] = self.session_id
+        if self.attachments:
+            body["attachments"] = [a.upload_id for a in self.attachments]
         try:
             response = self._client.post(
                 f"/api/{self._tenant_id}/chat",
@@ -115,8 +126,24 @@ class ChatSession:
             return f"error {response.status_code}: {response.text[:200]}"
         if response.status_code != 200:
             return error_text(response.status_code, payload)
+        self.attachments = []
         self.session_id = str(payload.get("session_id") or "") or self.session_id
         return render_answer(payload, self._box)
+
+    def attach(self, path: str) -> str:
+        """Upload a file for the next message (at most 5 a message)."""
+        if not path:
+            return "usage: /attach PATH (a PDF, PNG, JPEG, TIFF or WebP file)"
+        if len(self.attachments) >= 5:
+            return "at most 5 attachments a message; send it first"
+        try:
+            attached = upload_file(
+                self._client, tenant_id=self._tenant_id, token=self._token, path=Path(path)
+            )
+        except AttachError as exc:
+            return f"error: {exc}"
+        self.attachments.append(attached)
+        return f"(attached {attached.filename}: it goes with your next message)"
 
 
 def error_text(status: int, payload: Any) -> str:
