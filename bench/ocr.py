@@ -31,7 +31,7 @@ READY = re.compile(r"^Press Ctrl-C to stop")
 
 
 def _offline(pages: int) -> None:
-    from agenthub.documents.ocr import Document
+    from agenthub.documents.ocr import Document, OcrLimits
     from agenthub.documents.reader import read_document
     from agenthub.documents.tesseract import TesseractEngine
     from tests.support.documents import (
@@ -43,22 +43,29 @@ def _offline(pages: int) -> None:
     )
 
     engine = TesseractEngine()
+    limits = OcrLimits(timeout_s=600)  # measure, never cut short
     image = invoice_png()
     page = draw_page(INVOICE_LINES)
     pdf = scanned_pdf(*([page] * pages))
-    read_document(Document(data=image, content_type="image/png"), engine=engine)  # warm-up
+    read_document(Document(data=image, content_type="image/png"), engine=engine, limits=limits)
 
     image_times = []
     for _ in range(pages):
         started = time.perf_counter()
         result = read_document(
-            Document(data=image, content_type="image/png"), engine=engine, kind="invoice"
+            Document(data=image, content_type="image/png"),
+            engine=engine,
+            kind="invoice",
+            limits=limits,
         )
         image_times.append(time.perf_counter() - started)
         assert result.invoice is not None and result.invoice.tax_code == INVOICE_MST
     started = time.perf_counter()
     result = read_document(
-        Document(data=pdf, content_type="application/pdf"), engine=engine, kind="invoice"
+        Document(data=pdf, content_type="application/pdf"),
+        engine=engine,
+        kind="invoice",
+        limits=limits,
     )
     pdf_total = time.perf_counter() - started
     assert len(result.pages) == pages
@@ -91,6 +98,8 @@ def _stack(turns: int) -> None:
     for name in ("DATABASE_URL", "REDIS_URL", "AWS_ENDPOINT_URL", "OPENAI_API_KEY"):
         env.pop(name, None)
     env["PYTHONUNBUFFERED"] = "1"
+    env["AGENTHUB_OCR__TIMEOUT_S"] = "120"  # measure, never cut short
+    env["AGENTHUB_LLM__TURN_TIMEOUT_S"] = "120"
     command = [sys.executable, "-c", "import sys; from agenthub.cli import main; sys.exit(main())"]
     args = ["dev", "--state-dir", str(state), "--port", str(port), "--api-port", str(api)]
     args += ["--aws-port", str(aws)]

@@ -19,8 +19,19 @@ pytest_plugins = ["tests.integration.chat_fixtures"]
 
 
 @pytest.fixture
-def documents_env(seeded: None, files_bucket: FilesBucket) -> Iterator[FilesBucket]:
-    """Seeded demo tenants (with the OCR agent) and a files bucket on moto's S3 server."""
+def documents_env(
+    seeded: None, files_bucket: FilesBucket, monkeypatch: pytest.MonkeyPatch
+) -> Iterator[FilesBucket]:
+    """Seeded demo tenants (with the OCR agent) and a files bucket on moto's S3 server.
+
+    The machine's two cores are shared with other test runs: OCR of one page can take several
+    seconds under load, so the time limits are generous here (the limits have their own tests).
+    """
+    from agenthub import composition
+
+    monkeypatch.setenv("AGENTHUB_OCR__TIMEOUT_S", "180")
+    monkeypatch.setenv("AGENTHUB_LLM__TURN_TIMEOUT_S", "240")
+    composition.reset()
     yield files_bucket
 
 

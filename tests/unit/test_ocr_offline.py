@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 import pytest
 
 from agenthub.documents.ocr import (
@@ -11,11 +13,12 @@ from agenthub.documents.ocr import (
     EncryptedDocumentError,
     ImageTooLargeError,
     OcrLimits,
+    OcrResult,
     OcrTimeoutError,
     TooManyPagesError,
     UnsupportedDocumentError,
 )
-from agenthub.documents.reader import read_document
+from agenthub.documents.reader import read_document as read_with_limits
 from agenthub.documents.tesseract import TesseractEngine
 from tests.support.documents import (
     INVOICE_LINES,
@@ -32,6 +35,14 @@ from tests.support.documents import (
     text_pdf,
     vietnamese_invoice_png,
 )
+
+# Generous: the shared machine can be slow; the time limit has its own test below.
+RELAXED = OcrLimits(timeout_s=180)
+
+
+def read_document(document: Document, **kwargs: Any) -> OcrResult:
+    kwargs.setdefault("limits", RELAXED)
+    return read_with_limits(document, **kwargs)
 
 
 @pytest.fixture(scope="module")
