@@ -140,3 +140,28 @@ def test_without_an_attachment_the_ocr_agent_asks_for_the_file(client_for: Clien
     assert result.body["agent"] == "ocr"
     assert "attach" in result.body["text"].lower()
     assert result.body["data"] is None
+
+
+def test_the_sessions_api_shows_the_attachment_on_the_users_message(
+    client_for: ClientFor, token_for: Callable[..., str]
+) -> None:
+    from tests.support.lambda_events import invoke, load_handler, rest_event
+
+    alice = client_for()
+    upload_id = alice.upload(invoice_png())
+    session_id = alice.chat("read this invoice", attachments=[upload_id]).body["session_id"]
+
+    event = rest_event(
+        "GET",
+        f"/api/acme/session/{session_id}",
+        token=token_for("acme", "alice"),
+        resource="/api/{tenant_id}/session/{session_id}",
+        path_parameters={"tenant_id": "acme", "session_id": session_id},
+    )
+    transcript = invoke(load_handler("sessions"), event)
+
+    assert transcript.status == 200, transcript.body
+    user = transcript.body["messages"][0]
+    assert user["role"] == "user"
+    assert [a["upload_id"] for a in user["data"]["attachments"]] == [upload_id]
+    assert user["data"]["attachments"][0]["filename"] == "invoice.png"
