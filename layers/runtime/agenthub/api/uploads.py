@@ -122,14 +122,16 @@ def create_uploads_app() -> FastAPI:
         description="multipart/form-data with one `file` part (at most 5 MB by default).",
         responses=_ERRORS,
     )
-    async def direct_upload(
+    def direct_upload(
         tenant_id: TenantId, principal: TenantPrincipal, file: Annotated[UploadFile, File()]
     ) -> UploadPublic:
+        # A plain def: FastAPI runs it in a worker thread, so the database and S3 calls below
+        # do not block the event loop (the multipart body is already spooled by then).
         from agenthub.composition import get_upload_service
         from agenthub.settings import get_settings
 
         limit = get_settings().uploads.direct_max_bytes
-        body = await file.read(limit + 1)
+        body = file.file.read(limit + 1)
         if len(body) > limit:
             raise PayloadTooLargeError(f"the file is larger than {limit} bytes")
         stored = get_upload_service().store_direct(
