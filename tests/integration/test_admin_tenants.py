@@ -345,10 +345,12 @@ def test_permissions_list_every_agent_and_tool_with_its_state(
     assert {a["name"]: a["enabled"] for a in result.body["agents"]} == {
         "debt": True,
         "shipment": True,
+        "ocr": True,
     }
     assert {t["name"] for t in result.body["tools"]} == {
         "get_customer_debt_by_mst",
         "track_shipment",
+        "read_document",
     }
     assert result.headers["etag"] == f'"{result.body["version"]}"'
 

@@ -30,7 +30,8 @@ from tests.support.scripted_model import (
 pytest_plugins = ["tests.integration.chat_fixtures"]
 
 Chat = Callable[..., HttpResult]
-HANDOFFS = ["transfer_to_debt", "transfer_to_shipment"]
+# The demo seed's agents by name (ocr comes from seed_documents).
+HANDOFFS = ["transfer_to_debt", "transfer_to_ocr", "transfer_to_shipment"]
 
 
 @pytest.fixture
