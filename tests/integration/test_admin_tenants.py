@@ -372,6 +372,7 @@ def test_a_tenant_admin_switches_agents_and_tools_by_name_or_id(
     assert {a["name"]: a["enabled"] for a in result.body["agents"]} == {
         "debt": True,
         "shipment": False,
+        "ocr": True,
     }
     assert {t["name"]: t["enabled"] for t in result.body["tools"]}["track_shipment"] is False
     assert result.body["version"] == current["version"] + 1
@@ -402,7 +403,7 @@ def test_permissions_need_the_current_version(reload_queue: ReloadQueue, admin: 
         TenantAgentPermission.tenant_id == "acme",
         TenantAgentPermission.enabled.is_(True),
     )
-    assert enabled == 1
+    assert enabled == 2  # shipment and ocr: debt stayed off
 
 
 def test_an_unknown_agent_name_is_422_and_nothing_changes(

@@ -42,9 +42,11 @@ OCR_TOOL_SCHEMA: dict[str, Any] = {
         },
     },
 }
+# The supervisor routes on agent descriptions: no "tax code" or "MST" here, or a debt question
+# naming an MST would look like a second intent (the tool's description names them).
 OCR_AGENT_DESCRIPTION = (
     "Reads attached documents with OCR: invoices, receipts (hóa đơn), scanned PDFs and images; "
-    "returns their text and the invoice fields (seller, tax code, number, date, total, VAT)"
+    "returns their text and the invoice fields (seller, number, date, total, VAT)"
 )
 OCR_AGENT_PROMPT = (
     "You are the OCR agent. When the user attaches a document, call read_document (kind "
