@@ -170,9 +170,22 @@ def _stack(turns: int) -> None:
                 if turn:  # the first one warms the functions up (imports, graph, engine)
                     latencies.append(finished - began)
                     upload_parts.append(uploaded - began)
+            # The direct (multipart) upload through the local gateway, binary body and all.
+            began = time.perf_counter()
+            direct = client.post(
+                "/api/acme/uploads/direct", files={"file": ("invoice.png", data, "image/png")}
+            )
+            assert direct.status_code == 201, direct.text
+            answer = client.post(
+                "/api/acme/chat",
+                json={"message": "read this invoice", "attachments": [direct.json()["upload_id"]]},
+            )
+            answer.raise_for_status()
+            direct_s = time.perf_counter() - began
         print(f"upload-to-answer through the local stack ({turns} turns, after one warm-up):")
         print(f"  median {statistics.median(latencies):6.2f} s   max {max(latencies):6.2f} s")
         print(f"  of which upload URL + PUT: median {statistics.median(upload_parts):6.3f} s")
+        print(f"  direct (multipart) upload + answer, once: {direct_s:6.2f} s")
     finally:
         process.send_signal(signal.SIGINT)
         try:
