@@ -346,12 +346,14 @@ def test_permissions_list_every_agent_and_tool_with_its_state(
         "debt": True,
         "shipment": True,
         "analysis": True,
+        "ocr": True,
     }
     assert {t["name"] for t in result.body["tools"]} == {
         "get_customer_debt_by_mst",
         "track_shipment",
         "sales_by_month",
         "top_customers_by_debt",
+        "read_document",
     }
     assert result.headers["etag"] == f'"{result.body["version"]}"'
 
@@ -374,6 +376,7 @@ def test_a_tenant_admin_switches_agents_and_tools_by_name_or_id(
         "debt": True,
         "shipment": False,
         "analysis": True,
+        "ocr": True,
     }
     assert {t["name"]: t["enabled"] for t in result.body["tools"]}["track_shipment"] is False
     assert result.body["version"] == current["version"] + 1
@@ -404,7 +407,7 @@ def test_permissions_need_the_current_version(reload_queue: ReloadQueue, admin: 
         TenantAgentPermission.tenant_id == "acme",
         TenantAgentPermission.enabled.is_(True),
     )
-    assert enabled == 2  # analysis and shipment; debt was switched off
+    assert enabled == 3  # analysis, shipment and ocr: debt stayed off
 
 
 def test_an_unknown_agent_name_is_422_and_nothing_changes(

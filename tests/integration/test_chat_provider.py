@@ -30,8 +30,13 @@ from tests.support.scripted_model import (
 pytest_plugins = ["tests.integration.chat_fixtures"]
 
 Chat = Callable[..., HttpResult]
-# The demo seed enables Analysis, Debt and Shipment for both tenants.
-HANDOFFS = ["transfer_to_analysis", "transfer_to_debt", "transfer_to_shipment"]
+# The demo seed enables Analysis, Debt, OCR and Shipment for both tenants.
+HANDOFFS = [
+    "transfer_to_analysis",
+    "transfer_to_debt",
+    "transfer_to_ocr",
+    "transfer_to_shipment",
+]
 # A card agent on a provider answers through the structured output tool.
 DEBT_AGENT_TOOLS = [DEBT_TOOL, ANSWER_TOOL]
 SHIPMENT_AGENT_TOOLS = [SHIPMENT_TOOL, ANSWER_TOOL]

@@ -21,6 +21,7 @@ APPLICATION_TABLES = {
     "tenant_agent_permissions",
     "tenant_tool_permissions",
     "sessions",
+    "uploads",
     "messages",
     "audit_log",
     "tenant_data_sources",

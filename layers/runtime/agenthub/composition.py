@@ -37,8 +37,10 @@ if TYPE_CHECKING:
     from agenthub.services.reload import SqsReloadPublisher
     from agenthub.services.retention import RetentionService
     from agenthub.services.sessions import SessionService, ThreadStore
+    from agenthub.services.uploads import UploadService
     from agenthub.storage.objects import ObjectStore
     from agenthub.tools.db_pools import DataSourcePools
+    from agenthub.tools.ocr import DocumentDependencies
     from agenthub.tools.registry import ToolDependencies
 
 
@@ -286,6 +288,7 @@ def get_tool_dependencies() -> ToolDependencies:
         default_timeout_s=tools.default_timeout_s,
         max_response_bytes=tools.max_response_bytes,
         data_source_pools=get_data_source_pools(),
+        documents=get_document_dependencies(),
     )
 
 
@@ -440,5 +443,79 @@ def get_session_service() -> SessionService:
 @component
 def get_retention_service() -> RetentionService:
     from agenthub.services.retention import RetentionService
+    from agenthub.services.uploads import UploadCleaner
 
-    return RetentionService(sessions=get_sessionmaker(), threads=get_thread_store())
+    settings = get_settings()
+    files = None
+    if settings.aws.files_bucket:
+        files = UploadCleaner(
+            store=get_object_store(),
+            sessions=get_sessionmaker(),
+            unlinked_ttl_s=settings.uploads.unlinked_ttl_s,
+        )
+    return RetentionService(sessions=get_sessionmaker(), threads=get_thread_store(), files=files)
+
+
+# --- Chat attachments and OCR ---------------------------------------------------------------------
+
+
+@component
+def get_upload_service() -> UploadService:
+    from agenthub.services.uploads import UploadService
+
+    return UploadService(
+        sessions=get_sessionmaker(),
+        store=get_object_store(),
+        settings=get_settings().uploads,
+    )
+
+
+@component
+def get_textract_client() -> Any:
+    import boto3
+    from botocore.config import Config
+
+    aws = get_settings().aws
+    return boto3.client(
+        "textract",
+        region_name=aws.region,
+        endpoint_url=aws.endpoint_url,
+        config=Config(connect_timeout=2, read_timeout=20, retries={"max_attempts": 2}),
+    )
+
+
+def build_ocr_engine() -> Any:
+    """The OCR engine the settings choose: Tesseract offline (local mode), Textract on AWS."""
+    settings = get_settings()
+    engine = settings.ocr.engine
+    if engine == "auto":
+        engine = "tesseract" if settings.is_local else "textract"
+    if engine == "textract":
+        from agenthub.documents.textract import TextractEngine
+
+        return TextractEngine(get_textract_client())
+    from agenthub.documents.tesseract import TesseractEngine
+
+    return TesseractEngine(languages=settings.ocr.languages)
+
+
+@component
+def get_document_dependencies() -> DocumentDependencies:
+    """What OCR tools need; the store and the engine are built on the first document read."""
+    from agenthub.documents.ocr import OcrLimits
+    from agenthub.tools.ocr import DocumentDependencies
+
+    settings = get_settings()
+    ocr = settings.ocr
+    engine = component(build_ocr_engine)
+    return DocumentDependencies(
+        store=get_object_store,
+        engine=engine,
+        limits=OcrLimits(
+            max_pages=ocr.max_pages,
+            max_pixels=ocr.max_pixels,
+            timeout_s=ocr.timeout_s,
+            render_dpi=ocr.render_dpi,
+        ),
+        max_bytes=settings.uploads.max_bytes,
+    )

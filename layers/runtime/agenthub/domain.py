@@ -81,6 +81,18 @@ class TenantRuntimeConfig(_Frozen):
 
 
 @dataclass(frozen=True)
+class Attachment:
+    """A file the user sent with the message (an upload of theirs, checked and ready)."""
+
+    upload_id: str
+    filename: str
+    content_type: str
+    size: int
+    # Where it is stored: a key under the tenant's prefix in the files bucket.
+    object_key: str = field(repr=False)
+
+
+@dataclass(frozen=True)
 class ToolContext:
     """Who is calling, for tools: reaches them through RunnableConfig, never the model's schema."""
 
@@ -89,6 +101,8 @@ class ToolContext:
     user_jwt: SecretStr = field(repr=False)
     session_id: str = ""
     request_id: str = ""
+    # The files sent with this turn's message (read by the OCR tool, never model arguments).
+    attachments: tuple[Attachment, ...] = ()
 
 
 # Key under RunnableConfig["configurable"] that carries the ToolContext.

@@ -126,6 +126,28 @@ class ToolsSettings(BaseModel):
         return value
 
 
+class UploadSettings(BaseModel):
+    """Chat attachments (files under tenant/{t}/user/{u}/ in the files bucket)."""
+
+    max_bytes: int = Field(default=20 * 1024 * 1024, ge=1)
+    # Posted through the API itself; on AWS a Lambda request is at most 6 MB (base64 included).
+    direct_max_bytes: int = Field(default=5 * 1024 * 1024, ge=1)
+    url_ttl_s: int = Field(default=600, ge=60, le=3600)
+    # Uploads never sent in a chat message (or whose conversation was deleted) are removed by
+    # retention after this long.
+    unlinked_ttl_s: int = Field(default=86_400, ge=600)
+
+
+class OcrSettings(BaseModel):
+    # auto: Tesseract in local mode, Textract elsewhere.
+    engine: Literal["auto", "tesseract", "textract"] = "auto"
+    languages: str = "vie+eng"
+    max_pages: int = Field(default=10, ge=1, le=100)
+    max_pixels: int = Field(default=40_000_000, ge=100_000)
+    timeout_s: float = Field(default=20.0, gt=0)
+    render_dpi: int = Field(default=200, ge=100, le=600)
+
+
 class Settings(BaseSettings):
     model_config = SettingsConfigDict(
         env_prefix="AGENTHUB_",
@@ -146,6 +168,8 @@ class Settings(BaseSettings):
     llm: LlmSettings = LlmSettings()
     cache: CacheSettings = CacheSettings()
     tools: ToolsSettings = ToolsSettings()
+    uploads: UploadSettings = UploadSettings()
+    ocr: OcrSettings = OcrSettings()
 
     @property
     def is_local(self) -> bool:

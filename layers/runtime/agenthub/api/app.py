@@ -43,7 +43,13 @@ def _has_nul(request: Request) -> bool:
     )
 
 
-def create_app(*, title: str, description: str, version: str = "1.0.0") -> FastAPI:
+def create_app(
+    *,
+    title: str,
+    description: str,
+    version: str = "1.0.0",
+    max_body_bytes: int = MAX_BODY_BYTES,
+) -> FastAPI:
     from agenthub.auth.deps import VERIFIER_STATE
     from agenthub.composition import get_jwt_verifier
 
@@ -57,9 +63,9 @@ def create_app(*, title: str, description: str, version: str = "1.0.0") -> FastA
     ) -> Response:
         request.state.request_id = _request_id(request)
         length = request.headers.get("content-length")
-        if length and length.isdigit() and int(length) > MAX_BODY_BYTES:
+        if length and length.isdigit() and int(length) > max_body_bytes:
             return error_response(
-                request, 413, "payload_too_large", f"request body over {MAX_BODY_BYTES} bytes"
+                request, 413, "payload_too_large", f"request body over {max_body_bytes} bytes"
             )
         if _has_nul(request):
             # PostgreSQL stores no NUL character: a lookup by such a name cannot match anything.

@@ -12,12 +12,14 @@ from pydantic import BaseModel, ConfigDict, Field, field_validator
 from agenthub.api.app import create_app
 from agenthub.auth.deps import TenantPrincipal
 from agenthub.db.models import TENANT_ID_PATTERN
+from agenthub.domain import Attachment
 from agenthub.services.chat import ChatAnswer, ChatTurn
 
 TenantId = Annotated[str, Path(pattern=TENANT_ID_PATTERN, examples=["acme"])]
 MAX_MESSAGE_CHARS = 8000
 # C0 controls except tab, newline and carriage return; DEL; C1 controls.
 _CONTROL = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f-\x9f]")
+MAX_ATTACHMENTS = 5  # agenthub.services.uploads.MAX_ATTACHMENTS
 
 
 class ChatRequest(BaseModel):
@@ -28,6 +30,8 @@ class ChatRequest(BaseModel):
 
     message: str = Field(min_length=1, max_length=MAX_MESSAGE_CHARS)
     session_id: uuid.UUID | None = None
+    # Upload ids (POST /api/{tenant_id}/uploads) of the caller's files sent with the message.
+    attachments: list[uuid.UUID] = Field(default_factory=list, max_length=MAX_ATTACHMENTS)
 
     @field_validator("message")
     @classmethod
@@ -112,6 +116,16 @@ def create_chat_app() -> FastAPI:
         from agenthub.composition import get_chat_service
         from agenthub.services.metrics import record_turn
 
+        attachments: tuple[Attachment, ...] = ()
+        if body.attachments:
+            from agenthub.composition import get_upload_service
+
+            attachments = get_upload_service().resolve(
+                tenant_id=tenant_id,
+                user_id=principal.user_id,
+                upload_ids=body.attachments,
+                session_id=body.session_id,
+            )
         answer = get_chat_service().handle(
             ChatTurn(
                 tenant_id=tenant_id,
@@ -120,6 +134,7 @@ def create_chat_app() -> FastAPI:
                 message=body.message,
                 session_id=body.session_id,
                 request_id=str(request.state.request_id),
+                attachments=attachments,
             )
         )
         record_turn(tenant_id=tenant_id, answer=answer)

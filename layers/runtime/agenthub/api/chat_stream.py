@@ -26,6 +26,7 @@ import json
 import uuid
 from collections.abc import AsyncIterator, Callable
 from dataclasses import asdict
+from functools import partial
 from typing import Any
 
 import anyio
@@ -37,6 +38,7 @@ from agenthub.api.app import MAX_BODY_BYTES, create_app, unavailable_dependency
 from agenthub.api.chat import ChatRequest, TenantId
 from agenthub.api.chat import _response as chat_response
 from agenthub.auth.deps import TenantPrincipal
+from agenthub.domain import Attachment
 from agenthub.errors import AgentHubError, http_error_for
 from agenthub.observability import get_logger
 from agenthub.services.chat import ChatTurn
@@ -85,6 +87,20 @@ def create_chat_stream_app() -> FastAPI:
         from agenthub.composition import get_chat_stream_service
 
         request_id = str(request.state.request_id)
+        attachments: tuple[Attachment, ...] = ()
+        if body.attachments:
+            from agenthub.composition import get_upload_service
+
+            # Checked before the stream starts: a foreign or bad upload is a plain 404/422.
+            attachments = await anyio.to_thread.run_sync(
+                partial(
+                    get_upload_service().resolve,
+                    tenant_id=tenant_id,
+                    user_id=principal.user_id,
+                    upload_ids=body.attachments,
+                    session_id=body.session_id,
+                )
+            )
         turn = ChatTurn(
             tenant_id=tenant_id,
             user_id=principal.user_id,
@@ -92,6 +108,7 @@ def create_chat_stream_app() -> FastAPI:
             message=body.message,
             session_id=body.session_id,
             request_id=request_id,
+            attachments=attachments,
         )
         queue: asyncio.Queue[Delivery] = asyncio.Queue()
         service = await anyio.to_thread.run_sync(get_chat_stream_service)

@@ -14,7 +14,9 @@ from agenthub.api.app import MAX_BODY_BYTES
 LambdaHandler = Callable[[dict[str, Any], Any], dict[str, Any]]
 
 
-def http_handler(app_factory: Callable[[], FastAPI]) -> LambdaHandler:
+def http_handler(
+    app_factory: Callable[[], FastAPI], *, max_body_bytes: int = MAX_BODY_BYTES
+) -> LambdaHandler:
     """A Lambda handler that builds the app on first use (not at import) and reuses it."""
 
     @cache
@@ -34,18 +36,18 @@ def http_handler(app_factory: Callable[[], FastAPI]) -> LambdaHandler:
             logger.append_keys(function_request_id=getattr(context, "aws_request_id", None))
         body = event.get("body") or ""
         # Checked on the event itself: a body without a Content-Length header is caught too.
-        if len(body) > MAX_BODY_BYTES * (4 / 3 if event.get("isBase64Encoded") else 1):
-            return _too_large(str(request_id or ""))
+        if len(body) > max_body_bytes * (4 / 3 if event.get("isBase64Encoded") else 1):
+            return _too_large(str(request_id or ""), max_body_bytes)
         result: dict[str, Any] = adapter()(event, context)
         return result
 
     return handler
 
 
-def _too_large(request_id: str) -> dict[str, Any]:
+def _too_large(request_id: str, max_body_bytes: int = MAX_BODY_BYTES) -> dict[str, Any]:
     error = {
         "code": "payload_too_large",
-        "message": f"request body over {MAX_BODY_BYTES} bytes",
+        "message": f"request body over {max_body_bytes} bytes",
         "request_id": request_id,
     }
     return {

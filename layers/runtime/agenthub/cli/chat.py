@@ -1,9 +1,9 @@
 """`agenthub chat`: talk to a tenant's agents from the terminal, through the local API.
 
 It mints a development token (local mode), keeps the session across turns, and draws tables and
-cards with box characters. `/new` starts a new session; `/quit` or end of input leaves. Answers
-stream (`POST /chat/stream`): tokens are printed as they arrive, then the card or table is drawn;
-`--no-stream` uses `POST /chat` instead.
+cards with box characters. `/attach PATH` uploads a file for the next message; `/new` starts a
+new session; `/quit` or end of input leaves. Answers stream (`POST /chat/stream`): tokens are
+printed as they arrive, then the card or table is drawn; `--no-stream` uses `POST /chat` instead.
 """
 
 from __future__ import annotations
@@ -17,6 +17,8 @@ from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, TextIO
+
+from agenthub.cli.attach import Attached, AttachError, upload_file
 
 DEFAULT_URL = "http://127.0.0.1:3000"
 TOKEN_TTL_S = 8 * 3600
@@ -67,7 +69,8 @@ def _chat(args: argparse.Namespace) -> int:
     out = sys.stdout
     print(
         f"Chatting as {args.user} of {args.tenant} at {args.url}. "
-        "/new starts a new session, /quit leaves.",
+        "/attach PATH sends a file with your next message, /new starts a new session, "
+        "/quit leaves.",
         file=out,
     )
     with httpx.Client(base_url=args.url.rstrip("/"), timeout=TURN_TIMEOUT_S) as client:
@@ -87,6 +90,8 @@ class ChatSession:
         self._box = box_style(out)
         self.session_id: str | None = None
         self.streaming = False  # the command turns it on (see register)
+        # Files uploaded with /attach, sent with the next message.
+        self.attachments: list[Attached] = []
 
     def run(self, read: Callable[[str], str]) -> int:
         while True:
@@ -103,6 +108,9 @@ class ChatSession:
                 self.session_id = None
                 print("(new session)", file=self._out)
                 continue
+            if line.startswith("/attach"):
+                print(self.attach(line.removeprefix("/attach").strip()), file=self._out)
+                continue
             print(self.send_streaming(line) if self.streaming else self.send(line), file=self._out)
 
     def send(self, message: str) -> str:
@@ -112,6 +120,8 @@ class ChatSession:
         body: dict[str, Any] = {"message": message}
         if self.session_id:
             body["session_id"] = self.session_id
+        if self.attachments:
+            body["attachments"] = [a.upload_id for a in self.attachments]
         try:
             response = self._client.post(
                 f"/api/{self._tenant_id}/chat",
@@ -126,8 +136,24 @@ class ChatSession:
             return f"error {response.status_code}: {response.text[:200]}"
         if response.status_code != 200:
             return error_text(response.status_code, payload)
+        self.attachments = []
         self.session_id = str(payload.get("session_id") or "") or self.session_id
         return render_answer(payload, self._box)
+
+    def attach(self, path: str) -> str:
+        """Upload a file for the next message (at most 5 a message)."""
+        if not path:
+            return "usage: /attach PATH (a PDF, PNG, JPEG, TIFF or WebP file)"
+        if len(self.attachments) >= 5:
+            return "at most 5 attachments a message; send it first"
+        try:
+            attached = upload_file(
+                self._client, tenant_id=self._tenant_id, token=self._token, path=Path(path)
+            )
+        except AttachError as exc:
+            return f"error: {exc}"
+        self.attachments.append(attached)
+        return f"(attached {attached.filename}: it goes with your next message)"
 
     # --- streaming (POST /chat/stream) --------------------------------------------------------
 
@@ -139,6 +165,8 @@ class ChatSession:
         body: dict[str, Any] = {"message": message}
         if self.session_id:
             body["session_id"] = self.session_id
+        if self.attachments:
+            body["attachments"] = [a.upload_id for a in self.attachments]
         try:
             with self._client.stream(
                 "POST",
@@ -162,6 +190,7 @@ class ChatSession:
             if kind == "token":
                 printer.token(str(data.get("agent") or "?"), str(data.get("text") or ""))
             elif kind == "answer":
+                self.attachments = []
                 self.session_id = str(data.get("session_id") or "") or self.session_id
                 return printer.finish(data)
             elif kind == "error":

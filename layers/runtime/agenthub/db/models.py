@@ -378,3 +378,47 @@ class TenantDataSource(Timestamps, Versioned, Base):
         UniqueConstraint("tenant_id", "name"),
         CheckConstraint("name ~ '^[a-z][a-z0-9_]{0,62}$'", name="name_format"),
     )
+
+
+# --- Chat attachments (uploads): files a user sends with a chat message ---------------------------
+
+
+class UploadStatus(enum.StrEnum):
+    PENDING = "pending"  # an upload URL was handed out; the file may not be there yet
+    READY = "ready"  # the file is stored and its bytes match the declared type and size
+    REJECTED = "rejected"  # the file did not match; its object was deleted
+
+
+class Upload(Base):
+    """One file in the files bucket under `tenant/{tenant_id}/user/{user_id}/`, owned by that
+    user. Linked to the conversation it was sent in, and deleted with it."""
+
+    __tablename__ = "uploads"
+
+    id: Mapped[uuid.UUID] = mapped_column(Uuid, primary_key=True, default=uuid.uuid4)
+    tenant_id: Mapped[str] = mapped_column(
+        ForeignKey("tenants.id", ondelete="CASCADE"), nullable=False
+    )
+    user_id: Mapped[str] = mapped_column(String(200), nullable=False)
+    # NULL until the file is sent in a chat message; a deleted conversation sets it back to NULL
+    # and retention removes such uploads (their files too) after a grace period.
+    session_id: Mapped[uuid.UUID | None] = mapped_column(
+        ForeignKey("sessions.id", ondelete="SET NULL"), nullable=True
+    )
+    object_key: Mapped[str] = mapped_column(String(500), nullable=False, unique=True)
+    filename: Mapped[str] = mapped_column(String(255), nullable=False)
+    content_type: Mapped[str] = mapped_column(String(100), nullable=False)
+    declared_size: Mapped[int] = mapped_column(BigInteger, nullable=False)
+    status: Mapped[str] = mapped_column(String(20), nullable=False, server_default="pending")
+    rejected_reason: Mapped[str | None] = mapped_column(String(300), nullable=True)
+    expires_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), nullable=False)
+    created_at: Mapped[datetime] = mapped_column(
+        DateTime(timezone=True), server_default=func.now(), nullable=False
+    )
+
+    __table_args__ = (
+        CheckConstraint("declared_size > 0", name="declared_size_positive"),
+        CheckConstraint("status IN ('pending', 'ready', 'rejected')", name="status_known"),
+        Index("ix_uploads_tenant_user_created", "tenant_id", "user_id", "created_at"),
+        Index("ix_uploads_tenant_session", "tenant_id", "session_id"),
+    )

@@ -47,6 +47,7 @@ from agenthub.llm.offline_answers import (
     parse_result,
 )
 from agenthub.llm.offline_arguments import FilledArguments, fill_arguments, recall_arguments
+from agenthub.llm.offline_context import fill_from_conversation
 from agenthub.llm.offline_text import Match, humanize, humanize_inline, rank, vocabulary
 
 OFFLINE_PROVIDER = "offline"
@@ -245,6 +246,8 @@ def _act(messages: Sequence[BaseMessage], tools: Sequence[_Tool], system: str) -
         offered = "; ".join(t.description or humanize(t.name) for t in tools)
         return json_answer(f"I can help with: {offered}. What do you need?", None), []
     tool, filled = choice
+    if filled.problems:  # an MST read from an invoice earlier in the conversation, say
+        filled = fill_from_conversation(tool.parameters, filled, messages)
     if filled.problems:
         filled = recall_arguments(tool.parameters, filled, _earlier_requests(messages))
     if filled.problems:

@@ -39,6 +39,8 @@ class Problem:
     description: str
     example: str | None
     missing: bool = False  # not in the message at all (rather than given out of bounds)
+    # The message gives a value, but not a valid one (as opposed to giving none).
+    invalid: bool = False
 
 
 @dataclass
@@ -71,6 +73,7 @@ def fill_arguments(parameters: dict[str, Any], message: str) -> FilledArguments:
                     description=describe(name, schema),
                     example=example_for(schema),
                     missing=valid and value is None,
+                    invalid=not valid,
                 )
             )
     return result

@@ -18,7 +18,7 @@ from agenthub.agents.graph import new_turn_input
 from agenthub.agents.memory import thread_id as make_thread_id
 from agenthub.agents.runtime import DeadlineGuard, GraphCache
 from agenthub.db.engine import transaction
-from agenthub.domain import TOOL_CONTEXT_KEY, TenantRuntimeConfig, ToolContext
+from agenthub.domain import TOOL_CONTEXT_KEY, Attachment, TenantRuntimeConfig, ToolContext
 from agenthub.errors import (
     ConfigurationError,
     ConflictError,
@@ -31,6 +31,7 @@ from agenthub.llm.usage import Usage, UsageCollector
 from agenthub.observability import get_logger
 from agenthub.repositories import ChatSessionRepository, MessageRepository
 from agenthub.repositories.messages import NewMessage
+from agenthub.services.uploads import attachment_note, attachments_data, link_attachments
 from agenthub.tools.base import TOOL_CALLS_KEY
 
 
@@ -56,6 +57,8 @@ class ChatTurn:
     message: str
     session_id: uuid.UUID | None = None
     request_id: str = ""
+    # Checked uploads of the caller (services.uploads.UploadService.resolve).
+    attachments: tuple[Attachment, ...] = ()
 
 
 @dataclass(frozen=True)
@@ -122,6 +125,7 @@ class ChatService:
                     user_jwt=turn.user_jwt,
                     session_id=str(session_id),
                     request_id=turn.request_id,
+                    attachments=turn.attachments,
                 ),
                 TOOL_CALLS_KEY: tool_log,
             },
@@ -132,7 +136,9 @@ class ChatService:
         }
         try:
             state = graph.invoke(
-                new_turn_input(HumanMessage(turn.message)), run_config, durability="exit"
+                new_turn_input(HumanMessage(turn.message + attachment_note(turn.attachments))),
+                run_config,
+                durability="exit",
             )
             answer, routing = state["answer"], state["routing"]
             latency_ms = int((self._clock() - started) * 1000)
@@ -233,7 +239,9 @@ class ChatService:
         usage: UsageCollector,
     ) -> uuid.UUID:
         models = sorted({call.model_name for call in usage.calls if call.model_name})
-        user = NewMessage(role="user", content=turn.message)
+        user = NewMessage(
+            role="user", content=turn.message, data=attachments_data(turn.attachments)
+        )
         assistant = NewMessage(
             role="assistant",
             content=answer["text"],
@@ -262,6 +270,13 @@ class ChatService:
                 _, stored = messages.append_turn(
                     tenant_id=turn.tenant_id, session_id=session_id, user=user, assistant=assistant
                 )
+            link_attachments(
+                db,
+                tenant_id=turn.tenant_id,
+                user_id=turn.user_id,
+                attachments=turn.attachments,
+                session_id=session_id,
+            )
             return stored.id
 
 

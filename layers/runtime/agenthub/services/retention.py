@@ -13,7 +13,7 @@ import uuid
 from collections.abc import Callable
 from dataclasses import asdict, dataclass, field
 from datetime import UTC, datetime, timedelta
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from sqlalchemy.orm import Session, sessionmaker
 
@@ -22,6 +22,9 @@ from agenthub.db.models import ChatSession
 from agenthub.observability import get_logger
 from agenthub.repositories import ChatSessionRepository, MessageRepository, TenantRepository
 from agenthub.services.sessions import ThreadStore, memory_thread
+
+if TYPE_CHECKING:
+    from agenthub.services.uploads import UploadCleaner
 
 DEFAULT_BATCH_SIZE = 200
 # Longer than one batch can take (statement timeout included), short of the Lambda timeout.
@@ -96,6 +99,7 @@ class RetentionService:
         batch_size: int = DEFAULT_BATCH_SIZE,
         safety_margin_ms: int = DEFAULT_SAFETY_MARGIN_MS,
         clock: Callable[[], datetime] = lambda: datetime.now(UTC),
+        files: UploadCleaner | None = None,
     ) -> None:
         if batch_size < 1:
             raise ValueError("batch_size must be at least 1")
@@ -104,6 +108,8 @@ class RetentionService:
         self._batch_size = batch_size
         self._safety_margin_ms = safety_margin_ms
         self._clock = clock
+        # Chat attachments: deleted with their conversation (None: no files bucket here).
+        self._files = files
 
     def run(
         self,
@@ -125,6 +131,12 @@ class RetentionService:
             if not self._purge_tenant(tenant, cutoff, dry_run, remaining_ms, totals):
                 finished = False
                 break
+            if self._files is not None and not dry_run:
+                swept = self._files.sweep_unlinked(tenant_id=tenant, now=now)
+                if swept:
+                    get_logger().info(
+                        "unsent uploads removed", extra={"tenant_id": tenant, "uploads": swept}
+                    )
         report = totals.report(finished=finished, dry_run=dry_run)
         get_logger().info("retention run", extra={"retention": report.as_dict()})
         return report
@@ -190,6 +202,8 @@ class RetentionService:
             messages = MessageRepository(db).delete_in_sessions(
                 tenant_id=tenant_id, session_ids=ids
             )
+            if self._files is not None:
+                self._files.delete_for_sessions(db, tenant_id=tenant_id, session_ids=ids)
             sessions = ChatSessionRepository(db).delete_many(tenant_id=tenant_id, session_ids=ids)
             # Last and before the commit: if the checkpoints cannot go, the whole batch rolls
             # back and the next run retries it (never sessions gone with their memory left).

@@ -34,6 +34,7 @@ from agenthub.repositories import (
     ToolConfigRepository,
 )
 from agenthub.services.seed_analysis import seed_analysis
+from agenthub.services.seed_documents import seed_documents
 
 DEMO_TENANTS = (("acme", "ACME Trading JSC"), ("globex", "Globex Logistics Co."))
 MST_PATTERN = r"^[0-9]{10}(-[0-9]{3})?$"
@@ -402,6 +403,8 @@ def seed_demo(db: Session, *, keyring: KeyRing, api_url: str | None = None) -> S
     # (services/seed_<feature>.py), following SeedContext's rule. Keep this block last: the
     # tenants, formats and base tools above exist by then.
     if seed_analysis(db, keyring=keyring, tenant_ids=ctx.tenant_ids):
+        ctx.changed_tenants.update(ctx.tenant_ids)
+    if seed_documents(db, tenant_ids=ctx.tenant_ids):
         ctx.changed_tenants.update(ctx.tenant_ids)
     # ---
 

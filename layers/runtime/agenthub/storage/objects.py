@@ -11,6 +11,7 @@ import re
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from typing import Any
+from urllib.parse import urlencode
 
 from agenthub.errors import (
     ConfigurationError,
@@ -74,8 +75,17 @@ class ObjectStore:
         if not key.startswith(tenant_prefix(tenant_id)) or ".." in key:
             raise NotFoundError("file not found")
 
-    def put(self, *, tenant_id: str, key: str, body: bytes, content_type: str) -> None:
+    def put(
+        self,
+        *,
+        tenant_id: str,
+        key: str,
+        body: bytes,
+        content_type: str,
+        tags: dict[str, str] | None = None,
+    ) -> None:
         self._check_key(tenant_id, key)
+        extra = {"Tagging": urlencode(tags)} if tags else {}
         try:
             self._client.put_object(
                 Bucket=self.bucket,
@@ -83,6 +93,7 @@ class ObjectStore:
                 Body=body,
                 ContentType=content_type,
                 ServerSideEncryption="AES256",
+                **extra,
             )
         except Exception as exc:
             raise StorageError("the file could not be stored") from exc
@@ -116,6 +127,17 @@ class ObjectStore:
             raise StorageError("the file could not be read") from exc
         return int(response["ContentLength"]), str(response.get("ContentType") or "")
 
+    def set_tags(self, *, tenant_id: str, key: str, tags: dict[str, str]) -> None:
+        """Replace the object's tags (lifecycle rules select objects by tag)."""
+        self._check_key(tenant_id, key)
+        tag_set = [{"Key": k, "Value": v} for k, v in tags.items()]
+        try:
+            self._client.put_object_tagging(
+                Bucket=self.bucket, Key=key, Tagging={"TagSet": tag_set}
+            )
+        except Exception as exc:
+            raise StorageError("the file could not be updated") from exc
+
     def delete(self, *, tenant_id: str, key: str) -> None:
         self._check_key(tenant_id, key)
         try:
@@ -146,19 +168,24 @@ class ObjectStore:
         content_type: str,
         size: int,
         expires_s: int = 600,
+        tags: dict[str, str] | None = None,
     ) -> PresignedPut:
-        """A presigned PUT whose signature binds the content type and the exact length."""
+        """A presigned PUT whose signature binds the content type and the exact length (and
+        the tags, when given: the client must send them as the `x-amz-tagging` header)."""
         self._check_key(tenant_id, key)
+        params: dict[str, Any] = {
+            "Bucket": self.bucket,
+            "Key": key,
+            "ContentType": content_type,
+            "ContentLength": size,
+            "ServerSideEncryption": "AES256",
+        }
+        if tags:
+            params["Tagging"] = urlencode(tags)
         try:
             url = self._client.generate_presigned_url(
                 "put_object",
-                Params={
-                    "Bucket": self.bucket,
-                    "Key": key,
-                    "ContentType": content_type,
-                    "ContentLength": size,
-                    "ServerSideEncryption": "AES256",
-                },
+                Params=params,
                 ExpiresIn=expires_s,
                 HttpMethod="PUT",
             )
@@ -173,6 +200,7 @@ class ObjectStore:
                 "Content-Type": content_type,
                 "Content-Length": str(size),
                 "x-amz-server-side-encryption": "AES256",
+                **({"x-amz-tagging": params["Tagging"]} if tags else {}),
             },
         )
 

@@ -41,6 +41,8 @@ ErrorType = Literal[
     "bad_arguments",
     "configuration",  # the tool's stored credential cannot be used (e.g. undecryptable)
     "query",  # DB_QUERY: the database refused the query (SQLSTATE in the detail)
+    "no_document",  # an OCR tool was called without an attached file
+    "document",  # the attached file cannot be read (encrypted, damaged, too large, ...)
     "internal",  # a bug of ours, logged with its traceback
 ]
 

@@ -1,6 +1,6 @@
 """Tools built at runtime from their stored specs: one builder per tool type.
 
-HTTP_GET, HTTP_POST and DB_QUERY exist today; RAG and OCR get a builder in `BUILDERS` when they
+HTTP_GET, HTTP_POST, DB_QUERY and OCR exist today; RAG gets a builder in `BUILDERS` when it
 are written, taking what they need from `ToolDependencies`.
 """
 
@@ -19,6 +19,7 @@ from agenthub.tools.http import Decrypt, HttpClientFactory, build_http_tool
 
 if TYPE_CHECKING:
     from agenthub.tools.db_pools import DataSourcePools
+    from agenthub.tools.ocr import DocumentDependencies
 
 
 @dataclass(frozen=True)
@@ -32,6 +33,8 @@ class ToolDependencies:
     max_response_bytes: int = 256_000  # settings.tools.max_response_bytes
     # DB_QUERY: the per-container pools of tenant data sources (composition root's).
     data_source_pools: DataSourcePools | None = None
+    # OCR tools: the file store and the engine, built lazily (None: OCR tools unavailable).
+    documents: DocumentDependencies | None = None
 
 
 ToolBuilder = Callable[[ToolSpec, ToolDependencies], BaseTool]
@@ -47,6 +50,17 @@ def _http_tool(spec: ToolSpec, deps: ToolDependencies) -> BaseTool:
     )
 
 
+def _ocr_tool(spec: ToolSpec, deps: ToolDependencies) -> BaseTool:
+    from agenthub.tools.ocr import build_ocr_tool
+
+    if deps.documents is None:
+        raise ValidationFailedError(
+            "OCR tools need the file store and an OCR engine, which are not configured",
+            details=[{"field": "type", "message": "OCR is not configured here"}],
+        )
+    return build_ocr_tool(spec, documents=deps.documents)
+
+
 def _db_query_tool(spec: ToolSpec, deps: ToolDependencies) -> BaseTool:
     from agenthub.tools.db_query import build_db_query_tool
 
@@ -57,6 +71,7 @@ BUILDERS: dict[str, ToolBuilder] = {
     "HTTP_GET": _http_tool,
     "HTTP_POST": _http_tool,
     "DB_QUERY": _db_query_tool,
+    "OCR": _ocr_tool,
 }
 
 
