@@ -169,7 +169,12 @@ def bare_turn(env: Stack) -> Callable[[], None]:
     from langchain_openai import ChatOpenAI
     from langgraph.graph import END, START, StateGraph
 
-    from agenthub.composition import get_checkpointer
+    from langgraph.checkpoint.postgres import PostgresSaver
+    from psycopg.rows import dict_row
+    from psycopg_pool import ConnectionPool
+
+    from agenthub.composition import database_url
+    from agenthub.db.engine import libpq_url
     from tests.support.scripted_model import DEBT_TOOL
 
     def function(name: str, description: str, properties: dict[str, Any]) -> dict[str, Any]:
@@ -232,7 +237,15 @@ def bare_turn(env: Stack) -> Callable[[], None]:
     graph.add_conditional_edges("route", lambda s: "act" if s["route"] else END, ["act", END])
     graph.add_conditional_edges("act", lambda s: "tool" if wants_tool(s) else END, ["tool", END])
     graph.add_edge("tool", "act")
-    compiled = graph.compile(checkpointer=get_checkpointer())
+    # The saver as LangGraph documents it: a psycopg pool of its own, its connection settings.
+    pool: ConnectionPool[Any] = ConnectionPool(
+        libpq_url(database_url()),
+        max_size=2,
+        kwargs={"autocommit": True, "prepare_threshold": 0, "row_factory": dict_row},
+        open=True,
+    )
+    atexit.register(pool.close)
+    compiled = graph.compile(checkpointer=PostgresSaver(pool))  # type: ignore[arg-type]
 
     def turn() -> None:
         config: RunnableConfig = {

@@ -61,7 +61,14 @@ from agenthub.agents.prompts import (
     reject_multi_intent_message,
     supervisor_prompt,
 )
-from agenthub.domain import AgentSpec, LlmSpec, OutputFormatSpec, TenantRuntimeConfig, ToolSpec
+from agenthub.domain import (
+    AgentSpec,
+    LlmSpec,
+    OutputFormatSpec,
+    TenantRuntimeConfig,
+    ToolContext,
+    ToolSpec,
+)
 from agenthub.observability import get_logger
 
 AGENT_NODE = "agent"
@@ -215,11 +222,14 @@ def _tool_call_log(messages: Sequence[AnyMessage]) -> list[dict[str, Any]]:
                 if call["name"] == ANSWER_TOOL:
                     continue  # the structured answer itself, not a tool the agent used
                 result = results.get(call["id"] or "")
+                # The tool's own metrics (latency, outcome, HTTP status) ride on its result.
+                metrics = result.artifact if result and isinstance(result.artifact, dict) else {}
                 log.append(
                     {
                         "tool": call["name"],
                         "args": call["args"],
-                        "status": getattr(result, "status", "missing") if result else "missing",
+                        "status": result.status if result else "missing",
+                        **{k: v for k, v in metrics.items() if k != "tool_name"},
                     }
                 )
     return log
@@ -332,7 +342,7 @@ def build_turn_graph(
         # A handoff leaves the user's message last (the Sends carry on); an answer does not.
         return "respond" if isinstance(state["messages"][-1], AIMessage) else END
 
-    graph = StateGraph(TurnState)
+    graph = StateGraph(TurnState, context_schema=ToolContext)
     graph.add_node(SUPERVISOR, _build_supervisor(tenant, tenant_model))
     graph.add_node(AGENT_NODE, run_agent)  # type: ignore[arg-type]
     graph.add_node("respond", respond)
@@ -378,6 +388,7 @@ def _build_agent(
         system_prompt=prompt,
         response_format=response_format,
         middleware=middleware,
+        context_schema=ToolContext,
         name=spec.name,
         checkpointer=False,
     )

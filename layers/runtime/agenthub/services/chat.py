@@ -17,7 +17,7 @@ from agenthub.agents.graph import new_turn_input
 from agenthub.agents.memory import thread_id as make_thread_id
 from agenthub.agents.runtime import DeadlineGuard, GraphCache
 from agenthub.db.engine import transaction
-from agenthub.domain import TOOL_CONTEXT_KEY, TenantRuntimeConfig, ToolContext
+from agenthub.domain import TenantRuntimeConfig, ToolContext
 from agenthub.errors import (
     ConfigurationError,
     ConflictError,
@@ -30,7 +30,6 @@ from agenthub.llm.usage import Usage, UsageCollector
 from agenthub.observability import get_logger
 from agenthub.repositories import ChatSessionRepository, MessageRepository
 from agenthub.repositories.messages import NewMessage
-from agenthub.tools.base import TOOL_CALLS_KEY
 
 
 class RuntimeConfigSource(Protocol):
@@ -75,10 +74,6 @@ class ChatAnswer:
     llm_calls: list[dict[str, Any]]
 
 
-class ToolCallLog(list[dict[str, Any]]):
-    """Collects tool call records from the tools (list.append is atomic under the GIL)."""
-
-
 class ChatService:
     def __init__(
         self,
@@ -110,20 +105,17 @@ class ChatService:
             tenant_id=turn.tenant_id, user_id=turn.user_id, session_id=str(session_id)
         )
         usage = UsageCollector(prices=_prices(config))
-        tool_log = ToolCallLog()
         marker = self._checkpoints.marker()
+        # Who is calling reaches the tools as the run's context (LangGraph runtime context).
+        context = ToolContext(
+            tenant_id=turn.tenant_id,
+            user_id=turn.user_id,
+            user_jwt=turn.user_jwt,
+            session_id=str(session_id),
+            request_id=turn.request_id,
+        )
         run_config: dict[str, Any] = {
-            "configurable": {
-                "thread_id": thread,
-                TOOL_CONTEXT_KEY: ToolContext(
-                    tenant_id=turn.tenant_id,
-                    user_id=turn.user_id,
-                    user_jwt=turn.user_jwt,
-                    session_id=str(session_id),
-                    request_id=turn.request_id,
-                ),
-                TOOL_CALLS_KEY: tool_log,
-            },
+            "configurable": {"thread_id": thread},
             "callbacks": [usage, DeadlineGuard(timeout_s=self._turn_timeout_s)],
             "recursion_limit": self._max_steps,
             "metadata": self._checkpoints.turn_metadata(marker),
@@ -131,12 +123,15 @@ class ChatService:
         }
         try:
             state = graph.invoke(
-                new_turn_input(HumanMessage(turn.message)), run_config, durability="exit"
+                new_turn_input(HumanMessage(turn.message)),
+                run_config,
+                context=context,
+                durability="exit",
             )
             answer, routing = state["answer"], state["routing"]
             latency_ms = int((self._clock() - started) * 1000)
             totals = usage.totals()
-            tool_calls = _with_tool_metrics(answer.get("tool_calls", []), tool_log)
+            tool_calls = list(answer.get("tool_calls", []))
             message_id = self._store_turn(
                 turn, session_id, answer, tool_calls, totals, latency_ms, usage
             )
@@ -257,18 +252,3 @@ class ChatService:
 def _prices(config: TenantRuntimeConfig) -> dict[str, tuple[Decimal, Decimal]]:
     specs = [config.llm, *(a.llm for a in config.agents if a.llm is not None)]
     return {s.model_name: (s.input_price_per_1k, s.output_price_per_1k) for s in specs}
-
-
-def _with_tool_metrics(
-    calls: list[dict[str, Any]], log: list[dict[str, Any]]
-) -> list[dict[str, Any]]:
-    """Attach each call's measured latency and outcome (recorded by the tool) to its entry."""
-    unused = list(log)
-    merged = []
-    for call in calls:
-        record = next((r for r in unused if r.get("tool_name") == call["tool"]), None)
-        if record is not None:
-            unused.remove(record)
-            call = {**call, **{k: v for k, v in record.items() if k != "tool_name"}}
-        merged.append(call)
-    return merged
