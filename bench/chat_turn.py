@@ -240,6 +240,7 @@ def bare_turn(env: Stack) -> Callable[[], None]:
     # The saver as LangGraph documents it: a psycopg pool of its own, its connection settings.
     pool: ConnectionPool[Any] = ConnectionPool(
         libpq_url(database_url()),
+        min_size=1,
         max_size=2,
         kwargs={"autocommit": True, "prepare_threshold": 0, "row_factory": dict_row},
         open=True,

@@ -28,8 +28,13 @@ CHECKPOINT_TABLES = ("checkpoint_writes", "checkpoint_blobs", "checkpoints")
 def saver_on_engine(engine: Engine) -> PostgresSaver:
     """A saver that borrows the SQLAlchemy engine's connections: one pool per container."""
     from langgraph.checkpoint.postgres import PostgresSaver
+    from langgraph.checkpoint.serde.jsonplus import JsonPlusSerializer
 
-    return PostgresSaver(_engine_pool_class()(engine))
+    from agenthub.agents.results import CHECKPOINT_TYPES
+
+    # Our turn results are in the checkpoint: allow them by name (no warning, strict-safe).
+    serde = JsonPlusSerializer(allowed_msgpack_modules=CHECKPOINT_TYPES)
+    return PostgresSaver(_engine_pool_class()(engine), serde=serde)
 
 
 @cache

@@ -15,6 +15,7 @@ from sqlalchemy.orm import Session, sessionmaker
 
 from agenthub.agents.graph import new_turn_input
 from agenthub.agents.memory import thread_id as make_thread_id
+from agenthub.agents.results import Answer, Routing
 from agenthub.agents.runtime import DeadlineGuard, GraphCache
 from agenthub.db.engine import transaction
 from agenthub.domain import TenantRuntimeConfig, ToolContext
@@ -69,7 +70,7 @@ class ChatAnswer:
     output_tokens: int
     cost_usd: Decimal
     latency_ms: int
-    routing: dict[str, Any]
+    routing: Routing
     tool_calls: list[dict[str, Any]]
     llm_calls: list[dict[str, Any]]
 
@@ -131,7 +132,7 @@ class ChatService:
             answer, routing = state["answer"], state["routing"]
             latency_ms = int((self._clock() - started) * 1000)
             totals = usage.totals()
-            tool_calls = list(answer.get("tool_calls", []))
+            tool_calls = list(answer.tool_calls)
             message_id = self._store_turn(
                 turn, session_id, answer, tool_calls, totals, latency_ms, usage
             )
@@ -147,16 +148,16 @@ class ChatService:
         return ChatAnswer(
             session_id=session_id,
             message_id=message_id,
-            agent=answer["agent"],
-            format=answer["format"],
-            renderer_hint=answer["renderer_hint"],
-            data=answer.get("data"),
-            text=answer["text"],
+            agent=answer.agent,
+            format=answer.format,
+            renderer_hint=answer.renderer_hint,
+            data=answer.data,
+            text=answer.text,
             input_tokens=totals.input_tokens,
             output_tokens=totals.output_tokens,
             cost_usd=totals.cost_usd,
             latency_ms=latency_ms,
-            routing=routing or {"agent": answer["agent"], "reason": ""},
+            routing=routing or Routing(answer.agent, ""),
             tool_calls=tool_calls,
             llm_calls=[asdict(call) for call in usage.calls],
         )
@@ -210,7 +211,7 @@ class ChatService:
         self,
         turn: ChatTurn,
         session_id: uuid.UUID,
-        answer: dict[str, Any],
+        answer: Answer,
         tool_calls: list[dict[str, Any]],
         totals: Usage,
         latency_ms: int,
@@ -220,11 +221,11 @@ class ChatService:
         user = NewMessage(role="user", content=turn.message)
         assistant = NewMessage(
             role="assistant",
-            content=answer["text"],
-            agent=answer["agent"],
-            format=answer["format"],
-            renderer_hint=answer["renderer_hint"],
-            data=answer.get("data"),
+            content=answer.text,
+            agent=answer.agent,
+            format=answer.format,
+            renderer_hint=answer.renderer_hint,
+            data=answer.data,
             tool_calls=tool_calls,
             input_tokens=totals.input_tokens,
             output_tokens=totals.output_tokens,
