@@ -135,12 +135,6 @@ def _build_supervisor(
     system = SystemMessage(supervisor_prompt(tenant_name=tenant.tenant_name, agents=tenant.agents))
 
     def decide(state: SupervisorState, config: RunnableConfig) -> dict[str, Any] | Command[Any]:
-        if len(tenant.agents) == 1:
-            # Nothing to choose: the only agent answers (greetings too), one model call saved.
-            (only,) = tenant.agents
-            conversation = transcript(state["messages"])
-            payload = {"agent": only.name, "reason": "the only agent", "messages": conversation}
-            return Command(graph=Command.PARENT, goto=[Send(AGENT_NODE, payload)])
         history = window(state["messages"], max_tokens=tenant.memory_max_tokens)
         prompt: list[AnyMessage] = [system, *history]
         for attempt in range(MAX_CORRECTIONS + 1):
