@@ -9,7 +9,13 @@ from langchain_core.messages import HumanMessage
 from sqlalchemy import text
 
 from agenthub.agents.graph import build_turn_graph, new_turn_input
-from agenthub.db.checkpoints import discard_since, turn_marker, turn_metadata
+from agenthub.db.checkpoints import (
+    count_threads,
+    delete_threads,
+    discard_since,
+    turn_marker,
+    turn_metadata,
+)
 from agenthub.domain import LlmSpec, TenantRuntimeConfig
 from agenthub.llm.offline import OfflineChatModel
 
@@ -51,7 +57,7 @@ def _rows(table: str) -> int:
 
 
 def test_a_failed_turn_discards_only_its_own_checkpoints(app_env: None) -> None:
-    from agenthub.composition import get_checkpointer
+    from agenthub.composition import get_engine
 
     graph = _graph()
     _run(graph, "hello 1", turn_marker())
@@ -64,7 +70,7 @@ def test_a_failed_turn_discards_only_its_own_checkpoints(app_env: None) -> None:
     _run(graph, "hello from A", marker_a)
 
     # WHEN turn A's checkpoints are discarded
-    discard_since(get_checkpointer(), thread_id=THREAD, marker=marker_a)
+    discard_since(get_engine(), thread_id=THREAD, marker=marker_a)
 
     # THEN B's turn is still remembered, A's is gone
     assert after_b[0] > before[0]
@@ -75,12 +81,50 @@ def test_a_failed_turn_discards_only_its_own_checkpoints(app_env: None) -> None:
 
 
 def test_discarding_a_turn_that_wrote_nothing_changes_nothing(app_env: None) -> None:
-    from agenthub.composition import get_checkpointer
+    from agenthub.composition import get_engine
 
     graph = _graph()
     _run(graph, "hello", turn_marker())
     counts = (_rows("checkpoints"), _rows("checkpoint_blobs"), _rows("checkpoint_writes"))
 
-    discard_since(get_checkpointer(), thread_id=THREAD, marker=turn_marker())
+    discard_since(get_engine(), thread_id=THREAD, marker=turn_marker())
 
     assert (_rows("checkpoints"), _rows("checkpoint_blobs"), _rows("checkpoint_writes")) == counts
+
+
+def test_deleting_threads_removes_all_their_rows_and_no_other_threads(app_env: None) -> None:
+    from agenthub.composition import get_engine
+
+    graph = _graph()
+    _run(graph, "hello", turn_marker())
+    other = "tenant_acme__user_bob__session_s2"
+    graph.invoke(
+        new_turn_input(HumanMessage("hi")),
+        {"configurable": {"thread_id": other}},
+        durability="exit",
+    )
+    held = count_threads(get_engine(), [THREAD])
+    assert held == _rows("checkpoints") > 0
+
+    removed = delete_threads(get_engine(), [THREAD])
+
+    assert removed == held
+    assert [_rows(t) for t in ("checkpoints", "checkpoint_blobs", "checkpoint_writes")] == [0, 0, 0]
+    assert count_threads(get_engine(), [THREAD, other]) == count_threads(get_engine(), [other]) > 0
+
+
+def test_the_saver_shares_the_engines_pool(app_env: None) -> None:
+    """One PostgreSQL pool per container: the checkpointer borrows the engine's connections,
+    set up without prepared statements (they would pin RDS Proxy sessions)."""
+    from agenthub.composition import get_checkpointer, get_engine
+
+    graph = _graph()
+    _run(graph, "hello", turn_marker())
+    pool = get_engine().pool
+    assert pool.checkedout() == 0  # every connection the saver borrowed went back
+    with get_checkpointer().conn.connection() as conn:
+        assert conn.autocommit and conn.prepare_threshold is None
+        assert pool.checkedout() == 1
+    with get_engine().connect() as conn:
+        raw = conn.connection.driver_connection
+        assert raw is not None and not raw.autocommit and raw.prepare_threshold is None

@@ -340,6 +340,7 @@ class FakeOpenAIServer:
 
 class _HttpServer(ThreadingHTTPServer):
     daemon_threads = True
+    request_queue_size = 128  # many conversations at once (bench/load.py)
     block_on_close = True  # server_close() joins handler threads: none leaks past stop()
 
     def __init__(

@@ -111,13 +111,16 @@ def redis_url() -> str:
 def get_engine() -> Engine:
     from agenthub.db.engine import build_engine
 
-    db = get_settings().database
+    settings = get_settings()
+    db = settings.database
     return build_engine(
         database_url(),
         pool_size=db.pool_size,
         max_overflow=db.max_overflow,
         pool_timeout_s=db.pool_timeout_s,
-        statement_timeout_ms=db.statement_timeout_ms,
+        # Deployed, connections go through RDS Proxy, which refuses startup options: the
+        # timeout is set on the database role there (docs/deploy.md).
+        statement_timeout_ms=db.statement_timeout_ms if settings.is_local else None,
     )
 
 
@@ -146,12 +149,10 @@ def get_redis() -> redis.Redis[bytes]:
 
 @component
 def get_checkpointer() -> PostgresSaver:
-    from agenthub.db.checkpoints import build_saver
+    from agenthub.db.checkpoints import saver_on_engine
 
-    db = get_settings().database
-    return build_saver(
-        database_url(), max_size=db.pool_size, statement_timeout_ms=db.statement_timeout_ms
-    )
+    # One PostgreSQL pool per container: the saver borrows the engine's connections.
+    return saver_on_engine(get_engine())
 
 
 @component
@@ -338,7 +339,7 @@ class _SaverCheckpoints:
     def discard_since(self, *, thread_id: str, marker: str) -> None:
         from agenthub.db.checkpoints import discard_since
 
-        discard_since(get_checkpointer(), thread_id=thread_id, marker=marker)
+        discard_since(get_engine(), thread_id=thread_id, marker=marker)
 
 
 @component
@@ -420,12 +421,12 @@ class _SaverThreads:
     def delete_threads(self, thread_ids: Sequence[str]) -> int:
         from agenthub.db.checkpoints import delete_threads
 
-        return delete_threads(get_checkpointer(), thread_ids)
+        return delete_threads(get_engine(), thread_ids)
 
     def count_threads(self, thread_ids: Sequence[str]) -> int:
         from agenthub.db.checkpoints import count_threads
 
-        return count_threads(get_checkpointer(), thread_ids)
+        return count_threads(get_engine(), thread_ids)
 
 
 @component

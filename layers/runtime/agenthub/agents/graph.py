@@ -61,7 +61,15 @@ from agenthub.agents.prompts import (
     reject_multi_intent_message,
     supervisor_prompt,
 )
-from agenthub.domain import AgentSpec, LlmSpec, OutputFormatSpec, TenantRuntimeConfig, ToolSpec
+from agenthub.agents.results import AgentResult, Answer, Routing
+from agenthub.domain import (
+    AgentSpec,
+    LlmSpec,
+    OutputFormatSpec,
+    TenantRuntimeConfig,
+    ToolContext,
+    ToolSpec,
+)
 from agenthub.observability import get_logger
 
 AGENT_NODE = "agent"
@@ -84,13 +92,13 @@ def _reset_or_extend(old: list[Any] | None, new: list[Any] | None) -> list[Any]:
 
 class TurnState(TypedDict, total=False):
     messages: Annotated[list[AnyMessage], add_messages]
-    results: Annotated[list[dict[str, Any]], _reset_or_extend]
-    routing: dict[str, Any] | None
-    answer: dict[str, Any] | None
+    results: Annotated[list[AgentResult], _reset_or_extend]
+    routing: Routing | None
+    answer: Answer | None
 
 
 class SupervisorState(MessagesState, total=False):
-    routing: dict[str, Any] | None
+    routing: Routing | None
 
 
 def new_turn_input(message: AnyMessage) -> dict[str, Any]:
@@ -127,12 +135,6 @@ def _build_supervisor(
     system = SystemMessage(supervisor_prompt(tenant_name=tenant.tenant_name, agents=tenant.agents))
 
     def decide(state: SupervisorState, config: RunnableConfig) -> dict[str, Any] | Command[Any]:
-        if len(tenant.agents) == 1:
-            # Nothing to choose: the only agent answers (greetings too), one model call saved.
-            (only,) = tenant.agents
-            conversation = transcript(state["messages"])
-            payload = {"agent": only.name, "reason": "the only agent", "messages": conversation}
-            return Command(graph=Command.PARENT, goto=[Send(AGENT_NODE, payload)])
         history = window(state["messages"], max_tokens=tenant.memory_max_tokens)
         prompt: list[AnyMessage] = [system, *history]
         for attempt in range(MAX_CORRECTIONS + 1):
@@ -149,21 +151,18 @@ def _build_supervisor(
             prompt = [*prompt, reply, *problem.corrections]
         if not handoffs:
             answer = AIMessage(content=message_text(reply.content), name=SUPERVISOR, id=reply.id)
-            routing: dict[str, Any] = {
-                "agent": SUPERVISOR,
-                "reason": "answered directly: no agent was needed",
-            }
+            routing = Routing(SUPERVISOR, "answered directly: no agent was needed")
             return {"messages": [answer], "routing": routing}
         if len(handoffs) > 1 and tenant.multi_intent_policy == "reject":
             intents = [agents[c["name"]] for c in handoffs]
             answer = AIMessage(content=reject_multi_intent_message(intents), name=SUPERVISOR)
-            routing = {
-                "agent": SUPERVISOR,
-                "reason": "several intents ("
+            routing = Routing(
+                SUPERVISOR,
+                "several intents ("
                 + ", ".join(a.name for a in intents)
                 + "); the tenant's policy is to answer one at a time",
-                "intents": [a.name for a in intents],
-            }
+                intents=tuple(a.name for a in intents),
+            )
             return {"messages": [answer], "routing": routing}
         # Run the handoff tools here, in the model's step: each returns
         # Command(graph=PARENT, goto=[Send("agent", ...)]); together they are one command to the
@@ -187,11 +186,7 @@ def _build_supervisor(
 
 def _failed_supervisor(reason: str) -> dict[str, Any]:
     answer = AIMessage(content=COULD_NOT_COMPLETE, name=SUPERVISOR)
-    routing = {
-        "agent": SUPERVISOR,
-        "reason": f"the model's reply could not be used ({reason})",
-        "status": "error",
-    }
+    routing = Routing(SUPERVISOR, f"the model's reply could not be used ({reason})", status="error")
     return {"messages": [answer], "routing": routing}
 
 
@@ -215,11 +210,14 @@ def _tool_call_log(messages: Sequence[AnyMessage]) -> list[dict[str, Any]]:
                 if call["name"] == ANSWER_TOOL:
                     continue  # the structured answer itself, not a tool the agent used
                 result = results.get(call["id"] or "")
+                # The tool's own metrics (latency, outcome, HTTP status) ride on its result.
+                metrics = result.artifact if result and isinstance(result.artifact, dict) else {}
                 log.append(
                     {
                         "tool": call["name"],
                         "args": call["args"],
-                        "status": getattr(result, "status", "missing") if result else "missing",
+                        "status": result.status if result else "missing",
+                        **{k: v for k, v in metrics.items() if k != "tool_name"},
                     }
                 )
     return log
@@ -264,66 +262,49 @@ def build_turn_graph(
                 extra={"agent": spec.name, "fallback_reason": shaped.fallback_reason},
             )
         failed = any(call["status"] == "error" for call in calls)
-        return {
-            "results": [
-                {
-                    "agent": spec.name,
-                    "reason": payload.get("reason") or f"matched the {spec.name} agent",
-                    "status": "error" if failed or failure else "ok",
-                    "failure": failure,
-                    "format": shaped.format,
-                    "renderer_hint": shaped.renderer_hint,
-                    "text": shaped.text,
-                    "data": shaped.data,
-                    "tool_calls": calls,
-                    "fallback_reason": shaped.fallback_reason,
-                }
-            ]
-        }
+        result = AgentResult(
+            agent=spec.name,
+            reason=payload.get("reason") or f"matched the {spec.name} agent",
+            status="error" if failed or failure else "ok",
+            format=shaped.format,
+            renderer_hint=shaped.renderer_hint,
+            text=shaped.text,
+            data=shaped.data,
+            tool_calls=tuple(calls),
+            fallback_reason=shaped.fallback_reason,
+            failure=failure,
+        )
+        return {"results": [result]}
 
     def respond(state: TurnState) -> dict[str, Any]:
         results = state.get("results") or []
         if not results:
             last = state["messages"][-1]
             text = message_text(last.content).strip()
-            answer: dict[str, Any] = {
-                "agent": SUPERVISOR,
-                "format": "text",
-                "renderer_hint": "markdown",
-                "text": text or COULD_NOT_COMPLETE,
-                "data": None,
-                "tool_calls": [],
-            }
+            answer = Answer(SUPERVISOR, "text", "markdown", text or COULD_NOT_COMPLETE)
             update: dict[str, Any] = {
                 "answer": answer,
                 "messages": _forget_oldest(state["messages"], adding=0),
             }
             if not text:  # never an empty answer, nor an empty message remembered
                 update["messages"].append(AIMessage(content=COULD_NOT_COMPLETE, id=last.id))
-                update["routing"] = {
-                    **(state.get("routing") or {"agent": SUPERVISOR}),
-                    "reason": "the model's reply was empty",
-                    "status": "error",
-                }
+                update["routing"] = Routing(
+                    SUPERVISOR, "the model's reply was empty", status="error"
+                )
             return update
-        answer = results[0] if len(results) == 1 else _merge(results)
-        failures = [r for r in results if r.get("failure")]
-        routing = {
-            "agent": answer["agent"],
-            "reason": "; ".join(
-                f"{r['agent']}: {r['reason']}"
-                + (f" (could not answer: {r['failure']})" if r.get("failure") else "")
+        answer = _answer(results[0]) if len(results) == 1 else _merge(results)
+        failures = sum(1 for r in results if r.failure)
+        routing = Routing(
+            agent=answer.agent,
+            reason="; ".join(
+                f"{r.agent}: {r.reason}"
+                + (f" (could not answer: {r.failure})" if r.failure else "")
                 for r in results
             ),
-            "status": "ok"
-            if not failures
-            else "error"
-            if len(failures) == len(results)
-            else "partial",
-        }
-        if len(results) > 1:
-            routing["intents"] = [r["agent"] for r in results]
-        name = str(answer["agent"]).replace(",", "_")
+            intents=tuple(r.agent for r in results) if len(results) > 1 else None,
+            status="ok" if not failures else "error" if failures == len(results) else "partial",
+        )
+        name = answer.agent.replace(",", "_")
         memory = AIMessage(content=_memory_text(answer), name=name)
         forget = _forget_oldest(state["messages"], adding=1)
         return {"messages": [*forget, memory], "answer": answer, "routing": routing}
@@ -332,7 +313,7 @@ def build_turn_graph(
         # A handoff leaves the user's message last (the Sends carry on); an answer does not.
         return "respond" if isinstance(state["messages"][-1], AIMessage) else END
 
-    graph = StateGraph(TurnState)
+    graph = StateGraph(TurnState, context_schema=ToolContext)
     graph.add_node(SUPERVISOR, _build_supervisor(tenant, tenant_model))
     graph.add_node(AGENT_NODE, run_agent)  # type: ignore[arg-type]
     graph.add_node("respond", respond)
@@ -378,6 +359,7 @@ def _build_agent(
         system_prompt=prompt,
         response_format=response_format,
         middleware=middleware,
+        context_schema=ToolContext,
         name=spec.name,
         checkpointer=False,
     )
@@ -419,26 +401,44 @@ def _forget_oldest(messages: Sequence[AnyMessage], *, adding: int) -> list[Remov
     return [RemoveMessage(id=m.id) for m in messages[:excess] if m.id]
 
 
-def _merge(results: list[dict[str, Any]]) -> dict[str, Any]:
+def _answer(result: AgentResult) -> Answer:
+    return Answer(
+        agent=result.agent,
+        format=result.format,
+        renderer_hint=result.renderer_hint,
+        text=result.text,
+        data=result.data,
+        tool_calls=result.tool_calls,
+    )
+
+
+def _merge(results: list[AgentResult]) -> Answer:
     """Several agents answered one message (parallel policy): one answer, a section each."""
-    order = sorted(results, key=lambda r: r["agent"])
+    order = sorted(results, key=lambda r: r.agent)
     sections = [
-        {k: r[k] for k in ("agent", "status", "format", "renderer_hint", "text", "data")}
+        {
+            "agent": r.agent,
+            "status": r.status,
+            "format": r.format,
+            "renderer_hint": r.renderer_hint,
+            "text": r.text,
+            "data": r.data,
+        }
         for r in order
     ]
-    return {
-        "agent": ",".join(r["agent"] for r in order),
-        "format": SECTIONS_FORMAT[0],
-        "renderer_hint": SECTIONS_FORMAT[1],
-        "text": "\n\n".join(f"{r['agent']}: {r['text']}" for r in order),
-        "data": {"sections": sections},
-        "tool_calls": [call for r in order for call in r["tool_calls"]],
-    }
+    return Answer(
+        agent=",".join(r.agent for r in order),
+        format=SECTIONS_FORMAT[0],
+        renderer_hint=SECTIONS_FORMAT[1],
+        text="\n\n".join(f"{r.agent}: {r.text}" for r in order),
+        data={"sections": sections},
+        tool_calls=tuple(call for r in order for call in r.tool_calls),
+    )
 
 
-def _memory_text(answer: dict[str, Any]) -> str:
+def _memory_text(answer: Answer) -> str:
     """What the next turn remembers of this answer: its text and, compactly, its data."""
-    if answer.get("data") is None:
-        return str(answer["text"])
-    data = json.dumps(answer["data"], ensure_ascii=False, separators=(",", ":"), default=str)
-    return f"{answer['text']}\n\ndata: {data[:4000]}"
+    if answer.data is None:
+        return answer.text
+    data = json.dumps(answer.data, ensure_ascii=False, separators=(",", ":"), default=str)
+    return f"{answer.text}\n\ndata: {data[:4000]}"

@@ -87,7 +87,7 @@ def _response(answer: ChatAnswer) -> ChatResponse:
             cost_usd=float(answer.cost_usd),
         ),
         latency_ms=answer.latency_ms,
-        routing=Routing(**answer.routing),
+        routing=Routing(**answer.routing.as_dict()),
     )
 
 

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 from contextlib import contextmanager
+from typing import Any
 
 from sqlalchemy import Engine, create_engine
 from sqlalchemy.engine import make_url
@@ -30,8 +31,18 @@ def build_engine(
     pool_size: int = 5,
     max_overflow: int = 5,
     pool_timeout_s: float = 5.0,
-    statement_timeout_ms: int = 15_000,
+    statement_timeout_ms: int | None = 15_000,
 ) -> Engine:
+    """The container's one PostgreSQL pool (the checkpointer borrows from it too).
+
+    Made to work behind RDS Proxy without pinning sessions: no server-side prepared
+    statements (`prepare_threshold=None`), no `SET`; the statement timeout as a startup option
+    only where it is allowed (`statement_timeout_ms=None` behind the proxy, which refuses
+    startup options: set it on the database role instead, see docs/deploy.md).
+    """
+    connect_args: dict[str, Any] = {"connect_timeout": 5, "prepare_threshold": None}
+    if statement_timeout_ms is not None:
+        connect_args["options"] = f"-c statement_timeout={statement_timeout_ms}"
     return create_engine(
         sqlalchemy_url(url),
         pool_size=pool_size,
@@ -41,10 +52,7 @@ def build_engine(
         pool_recycle=300,
         # Error messages must not carry bound values (message text, tool data) into the logs.
         hide_parameters=True,
-        connect_args={
-            "options": f"-c statement_timeout={statement_timeout_ms}",
-            "connect_timeout": 5,
-        },
+        connect_args=connect_args,
     )
 
 

@@ -16,9 +16,10 @@ from sqlalchemy.orm import Session, sessionmaker
 
 from agenthub.agents.graph import new_turn_input
 from agenthub.agents.memory import thread_id as make_thread_id
+from agenthub.agents.results import Answer, Routing
 from agenthub.agents.runtime import DeadlineGuard, GraphCache
 from agenthub.db.engine import transaction
-from agenthub.domain import TOOL_CONTEXT_KEY, Attachment, TenantRuntimeConfig, ToolContext
+from agenthub.domain import Attachment, TenantRuntimeConfig, ToolContext
 from agenthub.errors import (
     ConfigurationError,
     ConflictError,
@@ -32,7 +33,6 @@ from agenthub.observability import get_logger
 from agenthub.repositories import ChatSessionRepository, MessageRepository
 from agenthub.repositories.messages import NewMessage
 from agenthub.services.uploads import attachment_note, attachments_data, link_attachments
-from agenthub.tools.base import TOOL_CALLS_KEY
 
 
 class RuntimeConfigSource(Protocol):
@@ -74,13 +74,9 @@ class ChatAnswer:
     output_tokens: int
     cost_usd: Decimal
     latency_ms: int
-    routing: dict[str, Any]
+    routing: Routing
     tool_calls: list[dict[str, Any]]
     llm_calls: list[dict[str, Any]]
-
-
-class ToolCallLog(list[dict[str, Any]]):
-    """Collects tool call records from the tools (list.append is atomic under the GIL)."""
 
 
 class ChatService:
@@ -114,21 +110,18 @@ class ChatService:
             tenant_id=turn.tenant_id, user_id=turn.user_id, session_id=str(session_id)
         )
         usage = UsageCollector(prices=_prices(config))
-        tool_log = ToolCallLog()
         marker = self._checkpoints.marker()
+        # Who is calling reaches the tools as the run's context (LangGraph runtime context).
+        context = ToolContext(
+            tenant_id=turn.tenant_id,
+            user_id=turn.user_id,
+            user_jwt=turn.user_jwt,
+            session_id=str(session_id),
+            request_id=turn.request_id,
+            attachments=turn.attachments,
+        )
         run_config: dict[str, Any] = {
-            "configurable": {
-                "thread_id": thread,
-                TOOL_CONTEXT_KEY: ToolContext(
-                    tenant_id=turn.tenant_id,
-                    user_id=turn.user_id,
-                    user_jwt=turn.user_jwt,
-                    session_id=str(session_id),
-                    request_id=turn.request_id,
-                    attachments=turn.attachments,
-                ),
-                TOOL_CALLS_KEY: tool_log,
-            },
+            "configurable": {"thread_id": thread},
             "callbacks": [usage, DeadlineGuard(timeout_s=self._turn_timeout_s)],
             "recursion_limit": self._max_steps,
             "metadata": self._checkpoints.turn_metadata(marker),
@@ -138,12 +131,13 @@ class ChatService:
             state = graph.invoke(
                 new_turn_input(HumanMessage(turn.message + attachment_note(turn.attachments))),
                 run_config,
+                context=context,
                 durability="exit",
             )
             answer, routing = state["answer"], state["routing"]
             latency_ms = int((self._clock() - started) * 1000)
             totals = usage.totals()
-            tool_calls = _with_tool_metrics(answer.get("tool_calls", []), tool_log)
+            tool_calls = list(answer.tool_calls)
             message_id = self._store_turn(
                 turn, session_id, answer, tool_calls, totals, latency_ms, usage
             )
@@ -159,16 +153,16 @@ class ChatService:
         return ChatAnswer(
             session_id=session_id,
             message_id=message_id,
-            agent=answer["agent"],
-            format=answer["format"],
-            renderer_hint=answer["renderer_hint"],
-            data=answer.get("data"),
-            text=answer["text"],
+            agent=answer.agent,
+            format=answer.format,
+            renderer_hint=answer.renderer_hint,
+            data=answer.data,
+            text=answer.text,
             input_tokens=totals.input_tokens,
             output_tokens=totals.output_tokens,
             cost_usd=totals.cost_usd,
             latency_ms=latency_ms,
-            routing=routing or {"agent": answer["agent"], "reason": ""},
+            routing=routing or Routing(answer.agent, ""),
             tool_calls=tool_calls,
             llm_calls=[asdict(call) for call in usage.calls],
         )
@@ -232,7 +226,7 @@ class ChatService:
         self,
         turn: ChatTurn,
         session_id: uuid.UUID,
-        answer: dict[str, Any],
+        answer: Answer,
         tool_calls: list[dict[str, Any]],
         totals: Usage,
         latency_ms: int,
@@ -244,11 +238,11 @@ class ChatService:
         )
         assistant = NewMessage(
             role="assistant",
-            content=answer["text"],
-            agent=answer["agent"],
-            format=answer["format"],
-            renderer_hint=answer["renderer_hint"],
-            data=answer.get("data"),
+            content=answer.text,
+            agent=answer.agent,
+            format=answer.format,
+            renderer_hint=answer.renderer_hint,
+            data=answer.data,
             tool_calls=tool_calls,
             input_tokens=totals.input_tokens,
             output_tokens=totals.output_tokens,
@@ -283,18 +277,3 @@ class ChatService:
 def _prices(config: TenantRuntimeConfig) -> dict[str, tuple[Decimal, Decimal]]:
     specs = [config.llm, *(a.llm for a in config.agents if a.llm is not None)]
     return {s.model_name: (s.input_price_per_1k, s.output_price_per_1k) for s in specs}
-
-
-def _with_tool_metrics(
-    calls: list[dict[str, Any]], log: list[dict[str, Any]]
-) -> list[dict[str, Any]]:
-    """Attach each call's measured latency and outcome (recorded by the tool) to its entry."""
-    unused = list(log)
-    merged = []
-    for call in calls:
-        record = next((r for r in unused if r.get("tool_name") == call["tool"]), None)
-        if record is not None:
-            unused.remove(record)
-            call = {**call, **{k: v for k, v in record.items() if k != "tool_name"}}
-        merged.append(call)
-    return merged

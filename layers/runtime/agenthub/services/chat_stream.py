@@ -29,6 +29,7 @@ from langchain_core.callbacks import BaseCallbackHandler
 from langchain_core.messages import AIMessageChunk
 
 from agenthub.agents.output import message_text
+from agenthub.agents.results import Routing
 from agenthub.domain import TenantRuntimeConfig
 from agenthub.errors import AgentHubError
 from agenthub.observability import get_logger
@@ -366,6 +367,8 @@ class _Translator:
             return
         supervisor = update.get(SUPERVISOR_NODE)
         routing = supervisor.get("routing") if isinstance(supervisor, dict) else None
+        if isinstance(routing, Routing):  # the turn graph's typed routing
+            routing = routing.as_dict()
         if isinstance(routing, dict) and routing.get("agent"):
             intents = tuple({"agent": str(name)} for name in routing.get("intents") or ())
             self._route(

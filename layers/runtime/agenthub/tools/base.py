@@ -1,12 +1,14 @@
 """What every runtime tool shares.
 
 - The model sees `args_schema`; the call validates the arguments itself (see RuntimeTool).
-- Who is calling (tenant, user, JWT) comes from `config["configurable"][TOOL_CONTEXT_KEY]`,
-  never from the model-visible schema.
+- Who is calling (tenant, user, JWT) comes from the graph run's context (LangGraph's runtime
+  context, a `ToolContext`), or `config["configurable"][TOOL_CONTEXT_KEY]` when a tool is invoked
+  outside a graph; never from the model-visible schema.
 - A failure is a tool result, not a crash: `ToolFailure` becomes the ToolMessage content
   `{"error": {"type", "status", "message", "detail"}}` with status "error".
-- Every call appends `{"tool_id", "tool_name", "latency_ms", "outcome", "http_status"}` to the
-  collector at `config["configurable"][TOOL_CALLS_KEY]` when there is one.
+- Every call's metrics `{"tool_id", "tool_name", "latency_ms", "outcome", "http_status"}` are
+  the ToolMessage's `artifact` (and appended to a collector at
+  `config["configurable"][TOOL_CALLS_KEY]` when there is one).
 """
 
 from __future__ import annotations
@@ -18,6 +20,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any, Literal
 
+from langchain_core.messages import ToolMessage
 from langchain_core.runnables import RunnableConfig
 from langchain_core.tools import BaseTool, StructuredTool, ToolException
 from pydantic import BaseModel, ValidationError
@@ -95,7 +98,7 @@ class RuntimeTool(StructuredTool):
     def _to_args_and_kwargs(
         self, tool_input: str | dict[str, Any], tool_call_id: str | None
     ) -> tuple[tuple[Any, ...], dict[str, Any]]:
-        return (), {"arguments": tool_input}
+        return (), {"arguments": tool_input, "tool_call_id": tool_call_id}
 
 
 def runtime_tool(
@@ -108,20 +111,33 @@ def runtime_tool(
 ) -> BaseTool:
     """A tool that validates, runs `execute` with the caller's context, and records the call."""
 
-    def call(arguments: Any, config: RunnableConfig) -> str:
+    def call(
+        arguments: Any, config: RunnableConfig, tool_call_id: str | None = None
+    ) -> str | ToolMessage:
         started = time.perf_counter()
         try:
             context = tool_context(config)
             result = execute(validated_arguments(args_model, arguments), context)
-        except ToolFailure as failure:
-            _record(config, tool_id, name, started, failure.error_type, failure.status)
-            raise
         except Exception as exc:
-            get_logger().exception("tool failed unexpectedly", extra={"tool_name": name})
-            _record(config, tool_id, name, started, "internal", None)
-            raise ToolFailure("internal", "the tool failed unexpectedly") from exc
-        _record(config, tool_id, name, started, "ok", result.http_status)
-        return result.content
+            failure = exc if isinstance(exc, ToolFailure) else None
+            if failure is None:
+                get_logger().exception("tool failed unexpectedly", extra={"tool_name": name})
+                failure = ToolFailure("internal", "the tool failed unexpectedly")
+            record = _record(config, tool_id, name, started, failure.error_type, failure.status)
+            if tool_call_id is None:  # called without a tool call: the error handler answers
+                raise failure from exc
+            return ToolMessage(
+                failure.content(),
+                tool_call_id=tool_call_id,
+                name=name,
+                status="error",
+                artifact=record,
+            )
+        record = _record(config, tool_id, name, started, "ok", result.http_status)
+        if tool_call_id is None:
+            return result.content
+        # The call's metrics travel with its result (the artifact), not re-joined by name.
+        return ToolMessage(result.content, tool_call_id=tool_call_id, name=name, artifact=record)
 
     return RuntimeTool(
         name=name,
@@ -140,10 +156,24 @@ def failure_content(error: ToolException) -> str:
 
 
 def tool_context(config: RunnableConfig) -> ToolContext:
-    context = (config.get("configurable") or {}).get(TOOL_CONTEXT_KEY)
+    """The caller: the graph run's context (`graph.invoke(..., context=ToolContext(...))`),
+    else `config["configurable"][TOOL_CONTEXT_KEY]` (a tool invoked outside a graph)."""
+    context = _run_context()
+    if not isinstance(context, ToolContext):
+        context = (config.get("configurable") or {}).get(TOOL_CONTEXT_KEY)
     if not isinstance(context, ToolContext):
         raise ToolFailure("no_context", "the tool was called without the user's context")
     return context
+
+
+def _run_context() -> Any:
+    from langgraph.runtime import get_runtime
+
+    try:
+        runtime = get_runtime()
+    except (RuntimeError, KeyError):  # not inside a graph run
+        return None
+    return getattr(runtime, "context", None)
 
 
 def validated_arguments(args_model: type[BaseModel], arguments: Any) -> dict[str, Any]:
@@ -173,7 +203,7 @@ def _record(
     started: float,
     outcome: str,
     http_status: int | None,
-) -> None:
+) -> dict[str, Any]:
     record = {
         "tool_id": tool_id,
         "tool_name": name,
@@ -185,3 +215,4 @@ def _record(
     collector = (config.get("configurable") or {}).get(TOOL_CALLS_KEY)
     if collector is not None:
         collector.append(record)
+    return record
