@@ -4,7 +4,7 @@ UV ?= $(shell command -v uv 2>/dev/null || echo .tools/bin/uv)
 # uv's own bin dir first: scripts the targets run (e.g. .ci/sam-check) find uv and uvx there.
 export PATH := $(abspath $(dir $(UV))):$(PATH)
 
-.PHONY: env run test test-unit test-integration lint format bench requirements sam-check clean
+.PHONY: env run chat token test test-unit test-integration lint format bench requirements sam-check clean
 
 .tools/bin/uv:
 	python3 -m venv .tools
@@ -15,6 +15,16 @@ env: $(UV)
 
 run: env
 	$(UV) run agenthub dev
+
+# With the stack of `make run` up (another terminal): the terminal chat client, and a development
+# token for curl. TENANT and CHAT_USER choose who (acme / alice by default).
+TENANT ?= acme
+CHAT_USER ?= alice
+chat: env
+	$(UV) run agenthub chat --tenant $(TENANT) --user $(CHAT_USER)
+
+token: env
+	@$(UV) run agenthub token --tenant $(TENANT) --user $(CHAT_USER)
 
 test: env
 	$(UV) run pytest --cov --cov-report=term --cov-fail-under=80

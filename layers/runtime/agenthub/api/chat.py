@@ -306,3 +306,24 @@ def openapi_document() -> dict[str, Any]:
             },
         },
     }
+
+
+def warm_up(tenant_id: str) -> None:
+    """Do now what the first chat of `tenant_id` would do before its turn: the clients
+    (PostgreSQL, Redis, checkpointer, JWT verifier), the tenant's config, its compiled graph and
+    its model client (the provider SDK's import). No model is called and nothing is stored; the
+    config read counts as one request of the tenant's rate limit.
+
+    `agenthub dev` calls it before saying "ready", so the first chat answers as fast as the
+    second; SnapStart's before-snapshot hook or an init-time call could use it the same way.
+    """
+    from agenthub.composition import (
+        get_chat_service,
+        get_config_source,
+        get_graph_cache,
+        get_jwt_verifier,
+    )
+
+    get_jwt_verifier()
+    get_chat_service()
+    get_graph_cache().get(get_config_source().get(tenant_id))
