@@ -23,21 +23,23 @@ LambdaHandler = Callable[[dict[str, Any], Any], dict[str, Any]]
 API_GATEWAY_REST_REQUEST_ID = "requestContext.requestId"  # correlation_paths.API_GATEWAY_REST
 
 
-def rest_function(serve: LambdaHandler) -> LambdaHandler:
+def rest_function(serve: LambdaHandler, *, max_body_bytes: int = MAX_BODY_BYTES) -> LambdaHandler:
     """`serve` as an API Gateway REST handler: logged (context keys, correlation id, request
     id), with the body limit checked on the event itself."""
 
     def handler(event: dict[str, Any], context: Any) -> dict[str, Any]:
         request_id = request_id_of(event)
         bind_log_keys(request_id=request_id)
-        if body_too_large(event):
-            return proxy_result(too_large(), request_id)
+        if body_too_large(event, max_body_bytes):
+            return proxy_result(too_large(max_body_bytes), request_id)
         return serve(event, context)
 
     return logged_handler(correlation_id_path=API_GATEWAY_REST_REQUEST_ID)(handler)
 
 
-def http_handler(app_factory: Callable[[], FastAPI]) -> LambdaHandler:
+def http_handler(
+    app_factory: Callable[[], FastAPI], *, max_body_bytes: int = MAX_BODY_BYTES
+) -> LambdaHandler:
     """A Lambda handler that builds the app on first use (not at import) and reuses it."""
 
     @cache
@@ -51,7 +53,7 @@ def http_handler(app_factory: Callable[[], FastAPI]) -> LambdaHandler:
         result: dict[str, Any] = adapter()(event, context)
         return result
 
-    return rest_function(serve)
+    return rest_function(serve, max_body_bytes=max_body_bytes)
 
 
 def request_id_of(event: dict[str, Any]) -> str:
