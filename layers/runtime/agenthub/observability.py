@@ -200,6 +200,9 @@ def logged_handler(
         @functools.wraps(function)
         def scoped(event: Any, context: Any) -> Any:
             with request_log_context(
+                function_name=getattr(context, "function_name", None),
+                function_memory_size=getattr(context, "memory_limit_in_mb", None),
+                function_arn=getattr(context, "invoked_function_arn", None),
                 function_request_id=getattr(context, "aws_request_id", None),
                 correlation_id=_correlation_id(correlation_id_path, event),
             ):
