@@ -23,8 +23,9 @@ CHAT_USER ?= alice
 chat: env
 	$(UV) run agenthub chat --tenant $(TENANT) --user $(CHAT_USER)
 
-token: env
-	@$(UV) run agenthub token --tenant $(TENANT) --user $(CHAT_USER)
+# Only the token on stdout (TOKEN=$$(make token) works): uv run syncs quietly by itself.
+token: $(UV)
+	@$(UV) run --frozen --quiet agenthub token --tenant $(TENANT) --user $(CHAT_USER)
 
 test: env
 	$(UV) run pytest --cov --cov-report=term --cov-fail-under=80
