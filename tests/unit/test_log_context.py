@@ -51,7 +51,7 @@ def test_the_logger_is_built_once_when_the_first_requests_arrive_together(
         barrier.wait(timeout=10)
         logger = get_logger()
         with request_log_context(request_id="x"):
-            logger.append_keys(probe=True)  # failed with "'NoneType' object has no attribute"
+            logger.append_keys(probe=True)  # needs the handler's formatter in place
         return logger
 
     # WHEN eight threads ask for it at the same moment

@@ -125,9 +125,9 @@ _logger: Logger | None = None
 
 
 def get_logger() -> Logger:
-    """The process logger, built once even when the first requests arrive together: two threads
-    building it at once left one with a handler without formatter (`'NoneType' object has no
-    attribute 'append_keys'`)."""
+    """The process logger, built once even when the first requests arrive together (the local
+    gateway's threads): a half-built Powertools logger has a handler without a formatter, and
+    `append_keys` on it fails with `'NoneType' object has no attribute 'append_keys'`."""
     global _logger
     if _logger is None:
         with _logger_lock:
