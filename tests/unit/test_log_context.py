@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextvars
 import logging
 import threading
 from concurrent.futures import ThreadPoolExecutor
@@ -13,11 +14,25 @@ from agenthub.observability import bind_log_keys, get_logger, log_keys, request_
 
 
 def test_keys_bound_in_a_request_scope_end_with_it() -> None:
-    with request_log_context(request_id="r1"):
-        bind_log_keys(tenant_id="acme", user_id=None)
-        assert log_keys() == {"request_id": "r1", "tenant_id": "acme"}
+    def serve() -> None:
+        with request_log_context(request_id="r1"):
+            bind_log_keys(tenant_id="acme", user_id=None)
+            assert log_keys() == {"request_id": "r1", "tenant_id": "acme"}
 
-    assert "request_id" not in log_keys()
+        assert "request_id" not in log_keys()
+
+    contextvars.Context().run(serve)  # a context no other test has bound keys in
+
+
+def test_serving_a_chat_event_leaves_no_keys_behind() -> None:
+    from agenthub.api.chat import serve_chat_event
+    from tests.support.lambda_events import LambdaContext, rest_event
+
+    def serve() -> None:
+        serve_chat_event(rest_event("POST", "/api/acme/chat", body={}), LambdaContext())
+        assert log_keys() == {}
+
+    contextvars.Context().run(serve)
 
 
 def test_threads_serving_requests_at_once_keep_their_own_keys() -> None:

@@ -31,7 +31,7 @@ from agenthub.api.problems import (
 from agenthub.auth.jwt import TENANT_ID_PATTERN
 from agenthub.auth.principal import Principal
 from agenthub.errors import AgentHubError, AuthenticationError, PermissionDeniedError
-from agenthub.observability import bind_log_keys
+from agenthub.observability import bind_log_keys, log_keys, request_log_context
 from agenthub.services.chat import ChatAnswer, ChatTurn
 
 MAX_MESSAGE_CHARS = 8000
@@ -128,7 +128,12 @@ def serve_chat_event(event: dict[str, Any], context: Any) -> dict[str, Any]:
     """
     headers = _headers(event)
     request_id = request_id_of(event) or headers.get("x-request-id") or uuid.uuid4().hex
-    bind_log_keys(request_id=request_id)
+    # Its own log scope (within the invocation's): keys bound while serving end with it.
+    with request_log_context(**{**log_keys(), "request_id": request_id}):
+        return _serve(event, headers, request_id)
+
+
+def _serve(event: dict[str, Any], headers: dict[str, str], request_id: str) -> dict[str, Any]:
     try:
         tenant_id = _route_tenant(event)
         length = headers.get("content-length", "")
