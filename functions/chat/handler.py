@@ -1,6 +1,10 @@
-"""chat Lambda function: API Gateway (REST) -> Mangum -> FastAPI (`POST /api/{tenant_id}/chat`)."""
+"""chat Lambda function: API Gateway (REST) -> `POST /api/{tenant_id}/chat`.
 
-from agenthub.api.chat import create_chat_app
-from agenthub.api.lambda_adapter import http_handler
+No web framework on this path, for a lighter cold start (see agenthub.api.chat); logs get
+Powertools' Lambda context and the API Gateway request id as correlation id.
+"""
 
-handler = http_handler(create_chat_app)
+from agenthub.api.chat import serve_chat_event
+from agenthub.api.lambda_adapter import rest_function
+
+handler = rest_function(serve_chat_event)

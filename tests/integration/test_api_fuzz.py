@@ -70,6 +70,60 @@ def server_errors(
     return failures
 
 
+def _chat_function_over_asgi() -> Any:
+    """The chat function (a bare REST-event handler, no web framework) behind a minimal ASGI
+    app: each request becomes the API Gateway event the local gateway would send."""
+    import json
+    import uuid
+
+    from agenthub.api.chat import openapi_document, serve_chat_event
+    from agenthub.local.lambda_runtime import LocalLambdaContext, rest_proxy_event
+
+    async def app(scope: Any, receive: Any, send: Any) -> None:
+        assert scope["type"] == "http"
+        body = b""
+        while True:
+            message = await receive()
+            body += message.get("body", b"")
+            if not message.get("more_body"):
+                break
+        if scope["path"] == "/openapi.json":
+            status, headers, payload = 200, {}, json.dumps(openapi_document()).encode()
+        else:
+            tenant = scope["path"].split("/")[2] if scope["path"].count("/") >= 3 else ""
+            from urllib.parse import parse_qsl
+
+            event = rest_proxy_event(
+                resource="/api/{tenant_id}/chat",
+                path_parameters={"tenant_id": tenant},
+                method=scope["method"],
+                path=scope["path"],
+                query=parse_qsl(scope.get("query_string", b"").decode(), keep_blank_values=True),
+                headers=[(k.decode("latin-1"), v.decode("latin-1")) for k, v in scope["headers"]],
+                body=body,
+                request_id=uuid.uuid4().hex,
+                source_ip="127.0.0.1",
+            )
+            result = serve_chat_event(event, LocalLambdaContext(function_name="chat"))
+            status, headers = result["statusCode"], result.get("headers") or {}
+            payload = (result.get("body") or "").encode()
+        await send(
+            {
+                "type": "http.response.start",
+                "status": status,
+                "headers": [(b"content-type", b"application/json")]
+                + [
+                    (k.lower().encode(), str(v).encode())
+                    for k, v in headers.items()
+                    if k.lower() != "content-type"
+                ],
+            }
+        )
+        await send({"type": "http.response.body", "body": payload})
+
+    return app
+
+
 def bearer(token: str) -> dict[str, str]:
     return {"Authorization": f"Bearer {token}"}
 
@@ -105,10 +159,8 @@ def test_the_sessions_api_answers_no_generated_request_with_a_server_error(
 def test_the_chat_api_answers_no_generated_request_with_a_server_error(
     seeded: None, token_for: Callable[..., str]
 ) -> None:
-    from agenthub.api.chat import create_chat_app
-
     failures = server_errors(
-        create_chat_app(),
+        _chat_function_over_asgi(),
         "/openapi.json",
         bearer(token_for("acme", "alice")),
         path_parameters={"tenant_id": "acme"},

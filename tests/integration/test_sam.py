@@ -89,6 +89,38 @@ def test_the_layer_leaves_out_local_dev_optional_and_runtime_provided_packages(
     assert [name for name in unwanted if (site / name).exists()] == []
 
 
+def test_the_layer_holds_only_the_runtime_part_of_agenthub(build_dir: Path) -> None:
+    site = build_dir / "RuntimeLayer" / "python"
+    package = site / "agenthub"
+    local_only = ["local", "demo", "cli"]
+
+    assert [name for name in local_only if (package / name).exists()] == []
+    assert sorted(p.name for p in (package / "llm").glob("offline*")) == []
+    for runtime in ("api/chat.py", "services/chat.py", "llm/providers.py", "composition.py"):
+        assert (package / runtime).is_file(), runtime
+
+
+def test_the_layer_leaves_out_packages_nothing_in_lambda_uses(build_dir: Path) -> None:
+    site = build_dir / "RuntimeLayer" / "python"
+
+    # zstandard (21 MB) only compresses LangSmith trace uploads; langsmith works without it.
+    assert not list(site.glob("zstandard*"))
+
+
+def test_every_distribution_in_the_layer_is_listed_with_its_size(build_dir: Path) -> None:
+    site = build_dir / "RuntimeLayer" / "python"
+    sizes = {
+        entry.name: _content_mb(entry) if entry.is_dir() else entry.stat().st_size / 1024 / 1024
+        for entry in site.iterdir()
+        if not entry.name.endswith((".dist-info", ".pth"))
+    }
+
+    print("\nRuntimeLayer, largest entries (MB):")
+    for name, mb in sorted(sizes.items(), key=lambda item: item[1], reverse=True)[:15]:
+        print(f"  {mb:7.1f}  {name}")
+    assert sum(sizes.values()) < LAYER_LIMIT_MB
+
+
 def test_native_extensions_are_built_for_arm64(build_dir: Path) -> None:
     extensions = list((build_dir / "RuntimeLayer" / "python").rglob("*.so"))
 

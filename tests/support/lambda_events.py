@@ -1,30 +1,29 @@
-"""API Gateway REST proxy events and a Lambda context, to invoke the real handlers in tests."""
+"""API Gateway REST proxy events and a Lambda context, to invoke the real handlers in tests.
+
+Both come from `agenthub.local.lambda_runtime`, which builds them for the local gateway too: the
+tests send the events the local stack sends.
+"""
 
 from __future__ import annotations
 
 import importlib.util
 import json
-import time
 import uuid
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from pathlib import Path
 from types import ModuleType
 from typing import Any
+
+from agenthub.local.lambda_runtime import LocalLambdaContext, rest_proxy_event
 
 REPO_ROOT = Path(__file__).resolve().parents[2]
 
 
 @dataclass
-class LambdaContext:
-    function_name: str = "agenthub-test"
-    memory_limit_in_mb: int = 1024
-    aws_request_id: str = field(default_factory=lambda: str(uuid.uuid4()))
-    invoked_function_arn: str = "arn:aws:lambda:us-east-1:000000000000:function:agenthub-test"
-    timeout_s: float = 30.0
-    _started: float = field(default_factory=time.monotonic)
+class LambdaContext(LocalLambdaContext):
+    """The local gateway's Lambda context, named for tests."""
 
-    def get_remaining_time_in_millis(self) -> int:
-        return max(0, int((self.timeout_s - (time.monotonic() - self._started)) * 1000))
+    function_name: str = "agenthub-test"
 
 
 def load_handler(function: str) -> ModuleType:
@@ -49,37 +48,24 @@ def rest_event(
     headers: dict[str, str] | None = None,
     raw_body: str | None = None,
 ) -> dict[str, Any]:
-    """An API Gateway REST (v1) proxy integration event."""
+    """An API Gateway REST (v1) proxy integration event, built as the local gateway builds it."""
     all_headers = {"Content-Type": "application/json", "Host": "api.agenthub.test"}
     if token is not None:
         all_headers["Authorization"] = f"Bearer {token}"
     all_headers.update(headers or {})
     text = raw_body if raw_body is not None else (None if body is None else json.dumps(body))
-    request_id = str(uuid.uuid4())
-    return {
-        "resource": resource,
-        "path": path,
-        "httpMethod": method,
-        "headers": all_headers,
-        "multiValueHeaders": {k: [v] for k, v in all_headers.items()},
-        "queryStringParameters": query,
-        "multiValueQueryStringParameters": {k: [v] for k, v in query.items()} if query else None,
-        "pathParameters": path_parameters,
-        "stageVariables": None,
-        "requestContext": {
-            "resourcePath": resource,
-            "httpMethod": method,
-            "path": f"/test{path}",
-            "stage": "test",
-            "requestId": request_id,
-            "accountId": "000000000000",
-            "apiId": "testapi",
-            "identity": {"sourceIp": "203.0.113.10", "userAgent": "pytest"},
-            "requestTimeEpoch": int(time.time() * 1000),
-        },
-        "body": text,
-        "isBase64Encoded": False,
-    }
+    return rest_proxy_event(
+        resource=resource,
+        path_parameters=path_parameters,
+        method=method,
+        path=path,
+        query=list((query or {}).items()),
+        headers=list(all_headers.items()),
+        body=(text or "").encode(),
+        request_id=str(uuid.uuid4()),
+        source_ip="203.0.113.10",
+        stage="test",
+    )
 
 
 @dataclass

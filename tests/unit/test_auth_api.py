@@ -39,6 +39,7 @@ from agenthub.auth import (
 )
 from agenthub.auth.keys import JwksKeySource
 from agenthub.observability import get_logger
+from agenthub.observability import log_keys as request_log_keys
 from tests.conftest import TEST_AUDIENCE, TEST_ISSUER
 
 TENANT = "acme"
@@ -291,7 +292,7 @@ def _profile(principal: Principal) -> dict[str, Any]:
         "user_id": principal.user_id,
         "tenant_id": principal.tenant_id,
         "roles": sorted(principal.roles),
-        "log_keys": get_logger().get_current_keys(),
+        "log_keys": request_log_keys(),
     }
 
 
@@ -457,7 +458,8 @@ def test_authentication_adds_tenant_and_user_to_log_keys_but_never_the_token(
 def test_log_keys_are_cleared_after_the_request(client: TestClient, keys: Keys) -> None:
     client.get("/api/me", headers=bearer(signed(keys, valid_claims())))
 
-    assert "tenant_id" not in get_logger().get_current_keys()
+    assert "tenant_id" not in request_log_keys()
+    assert "tenant_id" not in get_logger().get_current_keys()  # nor in the process-wide keys
 
 
 # --- authorization (403) -----------------------------------------------------------------------

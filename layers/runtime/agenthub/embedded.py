@@ -25,7 +25,11 @@ def start_postgres(data_dir: Path, *, delete_on_exit: bool = False) -> str:
     The server stops when this process exits; with `delete_on_exit` its data goes too.
     """
     try:
-        import pgserver
+        with warnings.catch_warnings():
+            # pgserver asks platformdirs for a runtime dir at import; without XDG_RUNTIME_DIR
+            # (containers, CI, ssh sessions) that prints a RuntimeDirWarning on every command.
+            warnings.filterwarnings("ignore", message="XDG_RUNTIME_DIR")
+            import pgserver
     except ImportError as exc:  # pragma: no cover - depends on the install
         raise ConfigurationError(
             "DATABASE_URL is not set and the embedded PostgreSQL (pgserver) is not installed; "

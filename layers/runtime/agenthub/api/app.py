@@ -1,4 +1,7 @@
-"""Common FastAPI app construction: request ids, log context, error handlers, body limit."""
+"""Common FastAPI app construction: request ids, log context, error handlers, body limit.
+
+The chat function does not use it (see `api/chat.py`); sessions and admin do.
+"""
 
 from __future__ import annotations
 
@@ -7,10 +10,13 @@ from collections.abc import Awaitable, Callable
 
 from fastapi import FastAPI, Request, Response
 
-from agenthub.api.errors import error_response, install_error_handlers
-from agenthub.observability import get_logger
-
-MAX_BODY_BYTES = 64 * 1024
+from agenthub.api.errors import error_response, install_error_handlers, problem_response
+from agenthub.api.problems import (  # noqa: F401 - unavailable_dependency: re-exported
+    MAX_BODY_BYTES,
+    for_unexpected_error,
+    unavailable_dependency,
+)
+from agenthub.observability import log_keys, request_log_context
 
 
 def _request_id(request: Request) -> str:
@@ -18,23 +24,6 @@ def _request_id(request: Request) -> str:
     event = request.scope.get("aws.event") or {}
     context = event.get("requestContext") or {}
     return str(context.get("requestId") or request.headers.get("x-request-id") or uuid.uuid4().hex)
-
-
-def unavailable_dependency(exc: BaseException) -> str | None:
-    """'database' when `exc` says PostgreSQL could not be reached or answered too late."""
-    import psycopg
-    import sqlalchemy.exc
-    from psycopg_pool import PoolTimeout
-
-    if isinstance(
-        exc,
-        sqlalchemy.exc.OperationalError
-        | sqlalchemy.exc.TimeoutError
-        | psycopg.OperationalError
-        | PoolTimeout,
-    ):
-        return "database"
-    return None
 
 
 def _has_nul(request: Request) -> bool:
@@ -72,27 +61,13 @@ def create_app(
             return error_response(
                 request, 422, "validation_error", "invalid input: a NUL character in the URL"
             )
-        logger = get_logger()
-        logger.append_keys(request_id=request.state.request_id)
-        try:
-            response = await call_next(request)
-        except Exception as exc:
-            # Never a stack trace to the client; the log keeps the detail.
-            unavailable = unavailable_dependency(exc)
-            if unavailable is not None:
-                logger.exception(f"{unavailable} unavailable")
-                response = error_response(
-                    request,
-                    503,
-                    "service_unavailable",
-                    f"the {unavailable} is unavailable; try again shortly",
-                    headers={"Retry-After": "5"},
-                )
-            else:
-                logger.exception("unhandled error")
-                response = error_response(request, 500, "internal_error", "internal error")
-        finally:
-            logger.remove_keys(["request_id", "tenant_id", "user_id"])
+        # This request's own log keys; the auth dependency adds tenant and user (bind_log_keys).
+        with request_log_context(**{**log_keys(), "request_id": request.state.request_id}):
+            try:
+                response = await call_next(request)
+            except Exception as exc:
+                # Never a stack trace to the client; the log keeps the detail.
+                response = problem_response(request, for_unexpected_error(exc))
         response.headers["x-request-id"] = request.state.request_id
         return response
 

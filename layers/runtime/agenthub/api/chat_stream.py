@@ -27,17 +27,19 @@ import uuid
 from collections.abc import AsyncIterator, Callable
 from dataclasses import asdict
 from functools import partial
-from typing import Any
+from typing import Annotated, Any
 
 import anyio
-from fastapi import FastAPI, Request
+from fastapi import FastAPI, Path, Request
 from starlette.responses import Response
 from starlette.types import Message, Receive, Scope, Send
 
-from agenthub.api.app import MAX_BODY_BYTES, create_app, unavailable_dependency
-from agenthub.api.chat import ChatRequest, TenantId
+from agenthub.api.app import create_app
+from agenthub.api.chat import ChatRequest
 from agenthub.api.chat import _response as chat_response
+from agenthub.api.problems import MAX_BODY_BYTES, unavailable_dependency
 from agenthub.auth.deps import TenantPrincipal
+from agenthub.auth.jwt import TENANT_ID_PATTERN
 from agenthub.domain import Attachment
 from agenthub.errors import AgentHubError, http_error_for
 from agenthub.observability import get_logger
@@ -53,6 +55,7 @@ from agenthub.services.chat_stream import (
 )
 
 STREAM_PATH = "/api/{tenant_id}/chat/stream"
+TenantId = Annotated[str, Path(pattern=TENANT_ID_PATTERN, examples=["acme"])]
 # A comment line while nothing happens, well inside API Gateway's idle timeout for streams.
 KEEPALIVE_S = 15.0
 _LWA_CONTEXT_HEADER = b"x-amzn-request-context"

@@ -18,7 +18,7 @@ from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
 from agenthub.auth.jwt import JwtVerifier
 from agenthub.auth.principal import PLATFORM_ADMIN, TENANT_ADMIN, Principal
 from agenthub.errors import AuthenticationError, ConfigurationError, PermissionDeniedError
-from agenthub.observability import get_logger
+from agenthub.observability import bind_log_keys
 
 # Declares the scheme in OpenAPI; the errors are ours (auto_error=False), not FastAPI's.
 _bearer_scheme = HTTPBearer(
@@ -66,7 +66,7 @@ def get_current_principal(
     """The verified caller; also tags this request's log lines with tenant and user."""
     principal = verifier.verify(token)
     request.state.principal = principal
-    get_logger().append_keys(tenant_id=principal.tenant_id, user_id=principal.user_id)
+    bind_log_keys(tenant_id=principal.tenant_id, user_id=principal.user_id)
     return principal
 
 

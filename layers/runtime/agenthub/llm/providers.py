@@ -98,8 +98,13 @@ class ModelCache:
 def _build(spec: LlmSpec, *, decrypt: Decrypt, options: ModelOptions) -> BaseChatModel:
     provider = spec.provider
     if provider == "offline":
-        from agenthub.llm.offline import OfflineChatModel
-
+        try:
+            from agenthub.llm.offline import OfflineChatModel
+        except ImportError as exc:  # the Lambda layer leaves the local/dev offline model out
+            raise ConfigurationError(
+                "the offline model is a local development model and is not part of this "
+                "deployment; give the tenant a real LLM provider"
+            ) from exc
         return OfflineChatModel(model_name=spec.model_name)
     if provider in ("openai", "openrouter", "openai_compatible"):
         return _openai_like(spec, decrypt=decrypt, options=options)

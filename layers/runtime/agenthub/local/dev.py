@@ -33,6 +33,7 @@ if TYPE_CHECKING:
 DEMO_TENANT = "acme"
 DEMO_USER = "alice"
 DEMO_MESSAGE = "Debt for MST 0123456789"
+WARM_UP_USER = "warm-up"  # start-up's own chat turn, apart from the demo user's sessions
 DEV_TOKEN_TTL_S = 8 * 3600
 RETENTION_RULE = "agenthub-local-retention"
 PROVIDER_HINT = (
@@ -160,6 +161,7 @@ class DevStack:
         self._start_demo_api()
         self._seed()
         self._start_gateway()
+        self._warm_chat()
         self._start_poller(endpoint)
         self._start_schedule()
         return self.info
@@ -396,6 +398,33 @@ class DevStack:
         for route in routes.routes:
             self.console.line(f"    {route.method:<7} {route.path:<40} {route.function.logical_id}")
 
+    def _warm_chat(self) -> None:
+        """Import the chat function and do its first request's set-up now (clients, the demo
+        tenant's config and graph), so the first chat after "ready" answers as fast as the
+        second. A failure here is reported, not fatal: the first chat then pays and says why."""
+        from agenthub.local.template_routes import function_in_dir
+
+        spec = function_in_dir(self._functions, "chat")
+        if spec is None:
+            return
+        runner = self._runners[spec.logical_id]
+        with self.console.step("Chat function warm-up") as step:
+            runner.handler()  # the handler module, as a warm container
+            try:
+                from agenthub.api.chat import warm_up
+
+                warm_up(DEMO_TENANT)
+                step.detail = f"(tenant {DEMO_TENANT}: clients, config, graph"
+                if self.info.llm.startswith("offline"):
+                    # The first turn still pays for what only a turn warms (the graph's first
+                    # run, checkpointer, tool client, SQL): one offline turn costs nothing.
+                    status = runner.invoke(_warm_up_event(self.info.gateway_url))["statusCode"]
+                    step.detail += f", one offline turn as user {WARM_UP_USER}: {status}"
+                step.detail += ")"
+            except Exception as exc:
+                reason = exc.message if isinstance(exc, AgentHubError) else type(exc).__name__
+                step.detail = f"(skipped for tenant {DEMO_TENANT}: {reason})"
+
     def _start_poller(self, endpoint: str) -> None:
         from agenthub.local.aws import aws_client
         from agenthub.local.poller import SqsEventSourcePoller
@@ -520,9 +549,53 @@ def print_ready(
     console.line("Try it:")
     console.line(f"  {chat_curl(info.gateway_url, token)}")
     state = f" --state-dir {shlex.quote(str(state_dir))}" if custom_state_dir else ""
-    console.line(f"  agenthub chat --url {info.gateway_url}{state}")
+    command = agenthub_command()
+    console.line(f"  {command} chat --url {info.gateway_url}{state}")
+    if command != "agenthub":
+        console.line("  (or, from the repository: make chat; a new token: make token)")
     console.line("")
     console.line("Press Ctrl-C to stop.")
+
+
+def _warm_up_event(gateway_url: str) -> dict[str, Any]:
+    from agenthub.cli.token import issue_dev_token
+    from agenthub.local.lambda_runtime import rest_proxy_event
+    from agenthub.settings import get_settings
+
+    token = issue_dev_token(
+        get_settings(), tenant_id=DEMO_TENANT, user_id=WARM_UP_USER, roles=[], ttl_s=300
+    )
+    body = json.dumps({"message": DEMO_MESSAGE}).encode()
+    return rest_proxy_event(
+        resource="/api/{tenant_id}/chat",
+        path_parameters={"tenant_id": DEMO_TENANT},
+        method="POST",
+        path=f"/api/{DEMO_TENANT}/chat",
+        query=[],
+        headers=[
+            ("host", gateway_url.split("://", 1)[-1]),
+            ("content-type", "application/json"),
+            ("authorization", f"Bearer {token}"),
+        ],
+        body=body,
+        request_id=f"warm-up-{os.getpid()}",
+        source_ip="127.0.0.1",
+    )
+
+
+def agenthub_command() -> str:
+    """How to run this `agenthub` from any shell, as the banner prints it: the bare name when
+    the PATH finds this very script, else its full path (`make run` on a machine without uv
+    leaves it in .venv/bin, which is not on the PATH)."""
+    import shutil
+
+    script = Path(sys.executable).with_name("agenthub")
+    if not script.is_file():
+        return "agenthub"
+    found = shutil.which("agenthub")
+    if found is not None and Path(found).resolve() == script.resolve():
+        return "agenthub"
+    return shlex.quote(str(script))
 
 
 def _max_ttl() -> int:

@@ -20,14 +20,15 @@ import traceback
 import uuid
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
-from datetime import UTC, datetime
+from datetime import datetime
 from typing import Any
 
 from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
 from starlette.types import Message, Receive, Scope, Send
 
-from agenthub.local.lambda_runtime import LOCAL_ACCOUNT_ID, FunctionRunner, InvocationPool
+from agenthub.local.lambda_runtime import FunctionRunner, InvocationPool
+from agenthub.local.lambda_runtime import rest_proxy_event as build_rest_event
 from agenthub.local.template_routes import RouteMatch, RouteNotFoundError, RouteTable
 
 STAGE = "local"
@@ -71,71 +72,21 @@ def rest_proxy_event(
     stage: str = STAGE,
     now: datetime | None = None,
 ) -> dict[str, Any]:
-    """The API Gateway REST (v1) proxy integration event for one request."""
-    now = now or datetime.now(UTC)
-    single_headers: dict[str, str] = {}
-    multi_headers: dict[str, list[str]] = {}
-    for name, value in headers:
-        single_headers[name] = value
-        multi_headers.setdefault(name, []).append(value)
-    single_query: dict[str, str] = {}
-    multi_query: dict[str, list[str]] = {}
-    for name, value in query:
-        single_query[name] = value
-        multi_query.setdefault(name, []).append(value)
-    text, is_base64 = _event_body(body)
-    resource = match.route.path
-    return {
-        "resource": resource,
-        "path": path,
-        "httpMethod": method,
-        "headers": single_headers or None,
-        "multiValueHeaders": multi_headers or None,
-        "queryStringParameters": single_query or None,
-        "multiValueQueryStringParameters": multi_query or None,
-        "pathParameters": dict(match.path_parameters) or None,
-        "stageVariables": None,
-        "requestContext": {
-            "resourceId": "local",
-            "resourcePath": resource,
-            "httpMethod": method,
-            "extendedRequestId": request_id,
-            "requestTime": now.strftime("%d/%b/%Y:%H:%M:%S +0000"),
-            "path": f"/{stage}{path}",
-            "accountId": LOCAL_ACCOUNT_ID,
-            "protocol": "HTTP/1.1",
-            "stage": stage,
-            "domainPrefix": "localhost",
-            "requestTimeEpoch": int(now.timestamp() * 1000),
-            "requestId": request_id,
-            "identity": {
-                "sourceIp": source_ip,
-                "userAgent": single_headers.get("user-agent"),
-                "accessKey": None,
-                "accountId": None,
-                "caller": None,
-                "user": None,
-                "userArn": None,
-                "cognitoIdentityId": None,
-                "cognitoIdentityPoolId": None,
-                "cognitoAuthenticationType": None,
-                "cognitoAuthenticationProvider": None,
-            },
-            "domainName": single_headers.get("host", "localhost"),
-            "apiId": "local",
-        },
-        "body": text,
-        "isBase64Encoded": is_base64,
-    }
-
-
-def _event_body(body: bytes) -> tuple[str | None, bool]:
-    if not body:
-        return None, False
-    try:
-        return body.decode("utf-8"), False
-    except UnicodeDecodeError:
-        return base64.b64encode(body).decode("ascii"), True
+    """The API Gateway REST (v1) proxy integration event for one request (built in
+    `lambda_runtime`, the one place that builds events, shared with the tests)."""
+    return build_rest_event(
+        resource=match.route.path,
+        path_parameters=dict(match.path_parameters),
+        method=method,
+        path=path,
+        query=query,
+        headers=headers,
+        body=body,
+        request_id=request_id,
+        source_ip=source_ip,
+        stage=stage,
+        now=now,
+    )
 
 
 def proxy_response(result: Any) -> ProxyResponse:

@@ -1,4 +1,5 @@
-"""Running the real Lambda handlers in this process: module loading, context, worker threads.
+"""Running the real Lambda handlers in this process: module loading, the API Gateway event and
+the Lambda context (built here only; the tests use these too), worker threads.
 
 Each function's handler file is imported once, as its own module (the function folders are not
 packages and every one of them has a `handler.py`), like one warm container per function.
@@ -7,6 +8,7 @@ packages and every one of them has a `handler.py`), like one warm container per 
 from __future__ import annotations
 
 import asyncio
+import base64
 import contextlib
 import importlib.util
 import re
@@ -14,9 +16,10 @@ import sys
 import threading
 import time
 import uuid
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterator, Mapping
 from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass, field
+from datetime import UTC, datetime
 from types import ModuleType
 from typing import Any
 
@@ -32,9 +35,9 @@ Handler = Callable[[dict[str, Any], Any], Any]
 class LocalLambdaContext:
     """The attributes of Lambda's context object that handlers and Powertools read."""
 
-    function_name: str
-    memory_limit_in_mb: int
-    timeout_s: float
+    function_name: str = "agenthub-local"
+    memory_limit_in_mb: int = 1024
+    timeout_s: float = 30.0
     region: str = LOCAL_REGION
     function_version: str = "$LATEST"
     aws_request_id: str = field(default_factory=lambda: str(uuid.uuid4()))
@@ -92,6 +95,87 @@ class FunctionRunner:
 
     def invoke(self, event: dict[str, Any]) -> Any:
         return self.handler()(event, self.context())
+
+
+def rest_proxy_event(
+    *,
+    resource: str,
+    path_parameters: Mapping[str, str] | None,
+    method: str,
+    path: str,
+    query: list[tuple[str, str]],
+    headers: list[tuple[str, str]],
+    body: bytes,
+    request_id: str,
+    source_ip: str,
+    stage: str = "local",
+    now: datetime | None = None,
+) -> dict[str, Any]:
+    """The API Gateway REST (v1) proxy integration event for one request: the one builder the
+    local gateway and the tests share."""
+    now = now or datetime.now(UTC)
+    single_headers: dict[str, str] = {}
+    multi_headers: dict[str, list[str]] = {}
+    for name, value in headers:
+        single_headers[name] = value
+        multi_headers.setdefault(name, []).append(value)
+    single_query: dict[str, str] = {}
+    multi_query: dict[str, list[str]] = {}
+    for name, value in query:
+        single_query[name] = value
+        multi_query.setdefault(name, []).append(value)
+    text, is_base64 = _event_body(body)
+    return {
+        "resource": resource,
+        "path": path,
+        "httpMethod": method,
+        "headers": single_headers or None,
+        "multiValueHeaders": multi_headers or None,
+        "queryStringParameters": single_query or None,
+        "multiValueQueryStringParameters": multi_query or None,
+        "pathParameters": dict(path_parameters or {}) or None,
+        "stageVariables": None,
+        "requestContext": {
+            "resourceId": "local",
+            "resourcePath": resource,
+            "httpMethod": method,
+            "extendedRequestId": request_id,
+            "requestTime": now.strftime("%d/%b/%Y:%H:%M:%S +0000"),
+            "path": f"/{stage}{path}",
+            "accountId": LOCAL_ACCOUNT_ID,
+            "protocol": "HTTP/1.1",
+            "stage": stage,
+            "domainPrefix": "localhost",
+            "requestTimeEpoch": int(now.timestamp() * 1000),
+            "requestId": request_id,
+            "identity": {
+                "sourceIp": source_ip,
+                "userAgent": single_headers.get("user-agent"),
+                "accessKey": None,
+                "accountId": None,
+                "caller": None,
+                "user": None,
+                "userArn": None,
+                "cognitoIdentityId": None,
+                "cognitoIdentityPoolId": None,
+                "cognitoAuthenticationType": None,
+                "cognitoAuthenticationProvider": None,
+            },
+            "domainName": single_headers.get("host", "localhost"),
+            "apiId": "local",
+        },
+        "body": text,
+        "isBase64Encoded": is_base64,
+    }
+
+
+def _event_body(body: bytes) -> tuple[str | None, bool]:
+    if not body:
+        return None, False
+    try:
+        return body.decode("utf-8"), False
+    except UnicodeDecodeError:
+        return base64.b64encode(body).decode("ascii"), True
 
 
 def _import_file(spec: FunctionSpec) -> ModuleType:
