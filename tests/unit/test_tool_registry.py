@@ -7,6 +7,7 @@ runs the same tools against a real HTTP server.
 
 from __future__ import annotations
 
+import dataclasses
 import json
 import uuid
 from collections.abc import Callable, Sequence
@@ -142,8 +143,9 @@ def test_tool_types_without_a_builder_are_not_available_yet(base_env: None, tool
 def test_an_ocr_tool_without_the_file_store_and_engine_is_refused_clearly(
     base_env: None,
 ) -> None:
+    without_documents = dataclasses.replace(deps(), documents=None)
     with pytest.raises(ValidationFailedError) as caught:
-        build_tool(spec(type="OCR"))
+        build_tool(spec(type="OCR"), without_documents)
     assert "not configured" in caught.value.message
 
 
