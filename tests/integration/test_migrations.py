@@ -23,6 +23,8 @@ APPLICATION_TABLES = {
     "sessions",
     "messages",
     "audit_log",
+    "knowledge_bases",
+    "knowledge_documents",
 }
 CHECKPOINT_TABLES = {
     "checkpoints",

@@ -28,6 +28,11 @@ if TYPE_CHECKING:
     from agenthub.crypto import KeyRing
     from agenthub.domain import LlmSpec
     from agenthub.embedded import EmbeddedRedis
+    from agenthub.knowledge.chroma import ChromaClient
+    from agenthub.knowledge.embeddings import Embedder, EmbeddingModel
+    from agenthub.knowledge.ingest import Ingestor
+    from agenthub.knowledge.queue import SqsIngestPublisher
+    from agenthub.knowledge.search import KnowledgeSearch
     from agenthub.services.chat import ChatService
     from agenthub.services.config_cache import CachedConfigSource
     from agenthub.services.reload import SqsReloadPublisher
@@ -170,6 +175,8 @@ def reset() -> None:
         get_checkpointer().conn.close()
     if _embedded_redis.built:
         _embedded_redis().stop()
+    if get_chroma_client.built:
+        get_chroma_client().close()
     for value in list(globals().values()):
         if isinstance(value, component):
             value.cache_clear()
@@ -229,7 +236,7 @@ def get_graph_cache() -> GraphCache:
         lambda config: build_turn_graph(
             config,
             model_for=build_model,
-            tools_for=build_available_tools,
+            tools_for=lambda specs: build_available_tools(specs, knowledge=get_knowledge_search),
             checkpointer=checkpointer,
         )
     )
@@ -351,3 +358,102 @@ def get_retention_service() -> RetentionService:
     from agenthub.services.retention import RetentionService
 
     return RetentionService(sessions=get_sessionmaker(), threads=get_thread_store())
+
+
+# --- Knowledge (RAG): Chroma, embeddings, ingestion ------------------------------------------
+
+
+@component
+def get_chroma_client() -> ChromaClient:
+    from agenthub.knowledge.chroma import ChromaClient
+
+    url = get_settings().tools.chroma_url
+    if not url:
+        raise ConfigurationError("CHROMA_URL (the knowledge store's endpoint) is not configured")
+    return ChromaClient(url)
+
+
+@component
+def get_bedrock_runtime_client() -> Any:
+    import boto3
+    from botocore.config import Config
+
+    aws = get_settings().aws
+    return boto3.client(
+        "bedrock-runtime",
+        region_name=aws.region,
+        config=Config(connect_timeout=2, read_timeout=20, retries={"max_attempts": 2}),
+    )
+
+
+@component
+def _local_embedder() -> Embedder:
+    from agenthub.knowledge.embeddings import LocalEmbedder
+
+    return LocalEmbedder()
+
+
+def _tenant_openai(tenant_id: str) -> tuple[str | None, bytes]:
+    """The tenant's OpenAI base URL and encrypted key (from its LLM config)."""
+    from agenthub.db.engine import transaction
+    from agenthub.errors import ValidationFailedError
+    from agenthub.repositories import TenantLlmConfigRepository
+
+    with transaction(get_sessionmaker()) as db:
+        config = TenantLlmConfigRepository(db).get(tenant_id=tenant_id)
+        if (
+            config is None
+            or config.llm_model.provider != "openai"
+            or config.encrypted_api_key is None
+        ):
+            raise ValidationFailedError(
+                "OpenAI embeddings use the tenant's OpenAI key: configure an OpenAI LLM with a key"
+            )
+        return config.base_url, bytes(config.encrypted_api_key)
+
+
+def get_embedder(*, tenant_id: str, model: EmbeddingModel) -> Embedder:
+    """The embedder of a knowledge base's model, for one tenant (its own key for OpenAI)."""
+    from agenthub.knowledge import embeddings
+
+    if model.provider == "local":
+        return _local_embedder()
+    if model.provider == "bedrock":
+        return embeddings.BedrockTitanEmbedder(get_bedrock_runtime_client(), model)
+    from agenthub.tools.transport import shared_http_client
+
+    base_url, token = _tenant_openai(tenant_id)
+    return embeddings.OpenAIEmbedder(
+        http_client_factory=shared_http_client,
+        api_key=lambda: get_keyring().decrypt(token).get_secret_value(),
+        model=model,
+        base_url=base_url,
+    )
+
+
+@component
+def get_knowledge_search() -> KnowledgeSearch:
+    from agenthub.knowledge.search import KnowledgeSearch
+
+    return KnowledgeSearch(
+        sessions=get_sessionmaker(), chroma=get_chroma_client(), embedders=get_embedder
+    )
+
+
+@component
+def get_ingest_publisher() -> SqsIngestPublisher:
+    from agenthub.knowledge.queue import SqsIngestPublisher
+
+    return SqsIngestPublisher(get_sqs_client(), get_settings().aws.ingest_queue_url)
+
+
+@component
+def get_ingestor() -> Ingestor:
+    from agenthub.knowledge.ingest import Ingestor
+
+    return Ingestor(
+        sessions=get_sessionmaker(),
+        store=get_object_store(),
+        chroma=get_chroma_client(),
+        embedders=get_embedder,
+    )

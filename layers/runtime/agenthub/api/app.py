@@ -2,8 +2,9 @@
 
 from __future__ import annotations
 
+import re
 import uuid
-from collections.abc import Awaitable, Callable
+from collections.abc import Awaitable, Callable, Sequence
 
 from fastapi import FastAPI, Request, Response
 
@@ -37,8 +38,16 @@ def unavailable_dependency(exc: BaseException) -> str | None:
     return None
 
 
-def create_app(*, title: str, description: str, version: str = "1.0.0") -> FastAPI:
+def create_app(
+    *,
+    title: str,
+    description: str,
+    version: str = "1.0.0",
+    body_limits: Sequence[tuple[str, int]] = (),
+) -> FastAPI:
+    """`body_limits`: (path regex, bytes) for the few routes that take more than MAX_BODY_BYTES."""
     app = FastAPI(title=title, description=description, version=version)
+    limits = [(re.compile(pattern), limit) for pattern, limit in body_limits]
     install_error_handlers(app)
 
     @app.middleware("http")
@@ -47,9 +56,11 @@ def create_app(*, title: str, description: str, version: str = "1.0.0") -> FastA
     ) -> Response:
         request.state.request_id = _request_id(request)
         length = request.headers.get("content-length")
-        if length and length.isdigit() and int(length) > MAX_BODY_BYTES:
+        path = request.url.path
+        limit = next((n for pattern, n in limits if pattern.fullmatch(path)), MAX_BODY_BYTES)
+        if length and length.isdigit() and int(length) > limit:
             return error_response(
-                request, 413, "payload_too_large", f"request body over {MAX_BODY_BYTES} bytes"
+                request, 413, "payload_too_large", f"request body over {limit} bytes"
             )
         logger = get_logger()
         logger.append_keys(request_id=request.state.request_id)

@@ -46,6 +46,13 @@ class Routing(BaseModel):
     intents: list[str] | None = None
 
 
+class Citation(BaseModel):
+    document_id: str
+    title: str
+    snippet: str
+    score: float
+
+
 class ChatResponse(BaseModel):
     session_id: uuid.UUID
     message_id: uuid.UUID
@@ -57,6 +64,9 @@ class ChatResponse(BaseModel):
     usage: Usage
     latency_ms: int
     routing: Routing
+    citations: list[Citation] = Field(
+        default_factory=list, description="knowledge chunks the answer drew on (RAG tools)"
+    )
 
 
 def _response(answer: ChatAnswer) -> ChatResponse:
@@ -75,6 +85,7 @@ def _response(answer: ChatAnswer) -> ChatResponse:
         ),
         latency_ms=answer.latency_ms,
         routing=Routing(**answer.routing),
+        citations=[Citation(**c) for c in answer.citations],
     )
 
 

@@ -30,7 +30,7 @@ from agenthub.llm.usage import Usage, UsageCollector
 from agenthub.observability import get_logger
 from agenthub.repositories import ChatSessionRepository, MessageRepository
 from agenthub.repositories.messages import NewMessage
-from agenthub.tools.base import TOOL_CALLS_KEY
+from agenthub.tools.base import CITATIONS_KEY, TOOL_CALLS_KEY
 
 
 class RuntimeConfigSource(Protocol):
@@ -73,6 +73,8 @@ class ChatAnswer:
     routing: dict[str, Any]
     tool_calls: list[dict[str, Any]]
     llm_calls: list[dict[str, Any]]
+    # Knowledge chunks the answer drew on (RAG tools): [{document_id, title, snippet, score}].
+    citations: list[dict[str, Any]] = field(default_factory=list)
 
 
 class ToolCallLog(list[dict[str, Any]]):
@@ -111,6 +113,7 @@ class ChatService:
         )
         usage = UsageCollector(prices=_prices(config))
         tool_log = ToolCallLog()
+        cited = ToolCallLog()
         marker = self._checkpoints.marker()
         run_config: dict[str, Any] = {
             "configurable": {
@@ -123,6 +126,7 @@ class ChatService:
                     request_id=turn.request_id,
                 ),
                 TOOL_CALLS_KEY: tool_log,
+                CITATIONS_KEY: cited,
             },
             "callbacks": [usage, DeadlineGuard(timeout_s=self._turn_timeout_s)],
             "recursion_limit": self._max_steps,
@@ -137,8 +141,9 @@ class ChatService:
             latency_ms = int((self._clock() - started) * 1000)
             totals = usage.totals()
             tool_calls = _with_tool_metrics(answer.get("tool_calls", []), tool_log)
+            citations = _unique_citations(cited)
             message_id = self._store_turn(
-                turn, session_id, answer, tool_calls, totals, latency_ms, usage
+                turn, session_id, answer, tool_calls, totals, latency_ms, usage, citations
             )
         except Exception as exc:
             # No half turn: neither the checkpoint nor the messages keep anything of it.
@@ -164,6 +169,7 @@ class ChatService:
             routing=routing or {"agent": answer["agent"], "reason": ""},
             tool_calls=tool_calls,
             llm_calls=[asdict(call) for call in usage.calls],
+            citations=citations,
         )
 
     def _usable_graph(self, config: TenantRuntimeConfig) -> Any:
@@ -220,6 +226,7 @@ class ChatService:
         totals: Usage,
         latency_ms: int,
         usage: UsageCollector,
+        citations: list[dict[str, Any]] | None = None,
     ) -> uuid.UUID:
         models = sorted({call.model_name for call in usage.calls if call.model_name})
         user = NewMessage(role="user", content=turn.message)
@@ -236,6 +243,7 @@ class ChatService:
             cost_usd=totals.cost_usd,
             latency_ms=latency_ms,
             llm_model=",".join(models) or None,
+            citations=citations or None,
         )
         with transaction(self._sessions) as db:
             messages = MessageRepository(db)
@@ -257,6 +265,16 @@ class ChatService:
 def _prices(config: TenantRuntimeConfig) -> dict[str, tuple[Decimal, Decimal]]:
     specs = [config.llm, *(a.llm for a in config.agents if a.llm is not None)]
     return {s.model_name: (s.input_price_per_1k, s.output_price_per_1k) for s in specs}
+
+
+def _unique_citations(cited: list[dict[str, Any]]) -> list[dict[str, Any]]:
+    """Each cited chunk once (an agent may search twice), best score first."""
+    best: dict[tuple[str, str], dict[str, Any]] = {}
+    for citation in cited:
+        key = (str(citation.get("document_id")), str(citation.get("snippet")))
+        if key not in best or citation.get("score", 0) > best[key].get("score", 0):
+            best[key] = citation
+    return sorted(best.values(), key=lambda c: -float(c.get("score") or 0))
 
 
 def _with_tool_metrics(

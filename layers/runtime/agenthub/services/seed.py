@@ -27,6 +27,7 @@ from agenthub.repositories import (
     TenantRepository,
     ToolConfigRepository,
 )
+from agenthub.services.seed_knowledge import seed_knowledge
 
 DEMO_TENANTS = (("acme", "ACME Trading JSC"), ("globex", "Globex Logistics Co."))
 MST_PATTERN = r"^[0-9]{10}(-[0-9]{3})?$"
@@ -360,6 +361,7 @@ def seed_demo(db: Session, *, keyring: KeyRing, api_url: str | None = None) -> S
             extra={},
         )
         tenants.bump_config_version(tenant_id=tenant_id)
+    seed_knowledge(db)  # knowledge: RAG tool, `policies` per tenant (services/seed_knowledge.py)
     return SeedReport(
         tenants=len(DEMO_TENANTS),
         agents=len(agent_ids),

@@ -1,6 +1,6 @@
 """Tools built at runtime from their stored specs: one builder per tool type.
 
-HTTP_GET and HTTP_POST exist today; RAG, DB_QUERY and OCR get a builder in `BUILDERS` when they
+HTTP_GET, HTTP_POST and RAG exist today; DB_QUERY and OCR get a builder in `BUILDERS` when they
 are written, taking what they need from `ToolDependencies`.
 """
 
@@ -15,6 +15,7 @@ from agenthub.domain import ToolSpec
 from agenthub.errors import AgentHubError, ValidationFailedError
 from agenthub.tools.base import TOOL_NAME
 from agenthub.tools.http import HttpClientFactory, build_http_tool
+from agenthub.tools.rag import KnowledgeFactory, build_rag_tool
 from agenthub.tools.transport import shared_http_client
 
 
@@ -23,6 +24,8 @@ class ToolDependencies:
     """What builders take from outside (clients); each new tool type adds its own."""
 
     http_client_factory: HttpClientFactory = shared_http_client
+    # RAG: the knowledge search (built on first use: Chroma and embeddings are not cheap).
+    knowledge: KnowledgeFactory | None = None
 
 
 ToolBuilder = Callable[[ToolSpec, ToolDependencies], BaseTool]
@@ -32,11 +35,22 @@ def _http_tool(spec: ToolSpec, deps: ToolDependencies) -> BaseTool:
     return build_http_tool(spec, http_client_factory=deps.http_client_factory)
 
 
-BUILDERS: dict[str, ToolBuilder] = {"HTTP_GET": _http_tool, "HTTP_POST": _http_tool}
+def _rag_tool(spec: ToolSpec, deps: ToolDependencies) -> BaseTool:
+    return build_rag_tool(spec, knowledge=deps.knowledge)
+
+
+BUILDERS: dict[str, ToolBuilder] = {
+    "HTTP_GET": _http_tool,
+    "HTTP_POST": _http_tool,
+    "RAG": _rag_tool,
+}
 
 
 def build_tool(
-    spec: ToolSpec, *, http_client_factory: HttpClientFactory = shared_http_client
+    spec: ToolSpec,
+    *,
+    http_client_factory: HttpClientFactory = shared_http_client,
+    knowledge: KnowledgeFactory | None = None,
 ) -> BaseTool:
     """The LangChain tool for one spec; ValidationFailedError when it cannot be built."""
     builder = BUILDERS.get(spec.type)
@@ -50,11 +64,16 @@ def build_tool(
             f"tool name {spec.name!r} must be 1-64 letters, digits, '_' or '-'",
             details=[{"field": "name", "message": "must be 1-64 letters, digits, '_' or '-'"}],
         )
-    return builder(spec, ToolDependencies(http_client_factory=http_client_factory))
+    return builder(
+        spec, ToolDependencies(http_client_factory=http_client_factory, knowledge=knowledge)
+    )
 
 
 def build_tools(
-    specs: Sequence[ToolSpec], *, http_client_factory: HttpClientFactory = shared_http_client
+    specs: Sequence[ToolSpec],
+    *,
+    http_client_factory: HttpClientFactory = shared_http_client,
+    knowledge: KnowledgeFactory | None = None,
 ) -> list[BaseTool]:
     """One tool per spec, in order; names must be unique (the model calls tools by name)."""
     names = [spec.name for spec in specs]
@@ -64,11 +83,17 @@ def build_tools(
             f"tool names must be unique within an agent: {', '.join(duplicates)}",
             details=[{"field": "name", "message": f"duplicate name {n!r}"} for n in duplicates],
         )
-    return [build_tool(spec, http_client_factory=http_client_factory) for spec in specs]
+    return [
+        build_tool(spec, http_client_factory=http_client_factory, knowledge=knowledge)
+        for spec in specs
+    ]
 
 
 def build_available_tools(
-    specs: Sequence[ToolSpec], *, http_client_factory: HttpClientFactory = shared_http_client
+    specs: Sequence[ToolSpec],
+    *,
+    http_client_factory: HttpClientFactory = shared_http_client,
+    knowledge: KnowledgeFactory | None = None,
 ) -> list[BaseTool]:
     """Like `build_tools`, but a tool that cannot be built is left out (and logged) instead of
     taking the whole agent down with it: one bad or not-yet-supported tool must not stop a
@@ -81,7 +106,9 @@ def build_available_tools(
         if spec.name in seen:
             continue
         try:
-            built.append(build_tool(spec, http_client_factory=http_client_factory))
+            built.append(
+                build_tool(spec, http_client_factory=http_client_factory, knowledge=knowledge)
+            )
         except AgentHubError as exc:
             get_logger().warning(
                 "tool left out", extra={"tool_name": spec.name, "error": exc.message}

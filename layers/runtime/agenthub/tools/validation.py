@@ -11,10 +11,11 @@ from agenthub.errors import SsrfBlockedError, ValidationFailedError
 from agenthub.settings import get_settings
 from agenthub.tools.base import TOOL_NAME
 from agenthub.tools.http import METHOD_BY_TYPE, parse_http_config
+from agenthub.tools.rag import parse_rag_config
 from agenthub.tools.schema import validate_input_schema
 from agenthub.tools.ssrf import Resolver, check_url, system_resolver
 
-NOT_AVAILABLE_YET = frozenset({"RAG", "DB_QUERY", "OCR"})
+NOT_AVAILABLE_YET = frozenset({"DB_QUERY", "OCR"})
 
 ConfigValidator = Callable[[str, dict[str, Any], "dict[str, Any] | None", Resolver], None]
 
@@ -77,4 +78,16 @@ def _validate_http(
         ) from exc
 
 
+def _validate_rag(
+    tool_type: str,
+    config: dict[str, Any],
+    input_schema: dict[str, Any] | None,
+    resolver: Resolver,
+) -> None:
+    # The knowledge base is a name resolved in the calling tenant at run time (tools are
+    # global); the tool admin checks that a tenant-scoped tool names one of its tenant's own.
+    parse_rag_config(config, input_schema)
+
+
 _VALIDATORS: dict[str, ConfigValidator] = dict.fromkeys(METHOD_BY_TYPE, _validate_http)
+_VALIDATORS["RAG"] = _validate_rag
