@@ -78,10 +78,11 @@ def kb_path(tenant: str, kb: str = "") -> str:
 
 
 def upload_text(
-    admin: Admin, tenant: str, kb: str, title: str, text: str, **kwargs: Any
+    admin: Admin, path_tenant: str, kb: str, title: str, text: str, **kwargs: Any
 ) -> Any:
+    """POST `{title, text}` to a knowledge base (as a platform admin unless told otherwise)."""
     return admin(
-        "POST", kb_path(tenant, kb) + "/documents", {"title": title, "text": text}, **kwargs
+        "POST", kb_path(path_tenant, kb) + "/documents", {"title": title, "text": text}, **kwargs
     )
 
 

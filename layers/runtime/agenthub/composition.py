@@ -357,7 +357,24 @@ def get_session_service() -> SessionService:
 def get_retention_service() -> RetentionService:
     from agenthub.services.retention import RetentionService
 
-    return RetentionService(sessions=get_sessionmaker(), threads=get_thread_store())
+    return RetentionService(
+        sessions=get_sessionmaker(),
+        threads=get_thread_store(),
+        tenant_data_sweep=_tenant_data_sweep(),
+    )
+
+
+def _tenant_data_sweep() -> Callable[[set[str]], Sequence[str]] | None:
+    """Retention's sweep of deleted tenants' vectors and files, where those stores exist."""
+    from agenthub.knowledge.purge import TenantDataPurger
+
+    settings = get_settings()
+    chroma = get_chroma_client if settings.tools.chroma_url else None
+    store = get_object_store if settings.aws.files_bucket else None
+    if chroma is None and store is None:
+        return None
+    purger = TenantDataPurger(chroma=chroma, store=store)
+    return lambda known: purger.sweep(known).tenants
 
 
 # --- Knowledge (RAG): Chroma, embeddings, ingestion ------------------------------------------

@@ -113,12 +113,12 @@ def register_extractor(content_type: str, extractor: Extractor) -> None:
 
 
 def _decode(data: bytes) -> str:
-    for encoding in ("utf-8-sig", "utf-16"):
-        try:
-            return data.decode(encoding)
-        except UnicodeDecodeError:
-            continue
-    raise ExtractionError("the text is not UTF-8")
+    # UTF-16 only with its byte order mark: without one, any even-length bytes would "decode".
+    encoding = "utf-16" if data[:2] in (b"\xff\xfe", b"\xfe\xff") else "utf-8-sig"
+    try:
+        return data.decode(encoding)
+    except UnicodeDecodeError as exc:
+        raise ExtractionError("the text is not UTF-8") from exc
 
 
 def _plain(data: bytes, content_type: str) -> ExtractedText:

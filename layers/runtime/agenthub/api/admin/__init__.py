@@ -12,7 +12,15 @@ from fastapi import FastAPI
 from fastapi.openapi.docs import get_swagger_ui_html
 from fastapi.responses import HTMLResponse
 
-from agenthub.api.admin import agents, catalogue, knowledge, metrics, tenants, tools
+from agenthub.api.admin import (
+    agents,
+    catalogue,
+    knowledge,
+    metrics,
+    tenant_deletion,
+    tenants,
+    tools,
+)
 from agenthub.api.app import create_app
 
 
@@ -26,7 +34,7 @@ def create_admin_app() -> FastAPI:
         ),
         body_limits=knowledge.BODY_LIMITS,
     )
-    for module in (agents, tools, tenants, catalogue, metrics, knowledge):
+    for module in (agents, tools, tenants, catalogue, metrics, knowledge, tenant_deletion):
         app.include_router(module.router)
 
     # API Gateway routes only /api/admin/* to this function: serve the docs under it too.

@@ -286,18 +286,19 @@ async def _read_multipart(request: Request) -> DocumentUpload:
     length = request.headers.get("content-length")
     if length and length.isdigit() and int(length) > MAX_DIRECT_BYTES + 64_000:
         raise _too_large()
-    form = await request.form(max_files=1, max_fields=5)
-    file = form.get("file")
-    if file is None or isinstance(file, str):
-        raise _invalid("file", "a multipart field `file` with the document is required")
-    data = await file.read(MAX_DIRECT_BYTES + 1)
+    async with request.form(max_files=1, max_fields=5) as form:
+        file = form.get("file")
+        if file is None or isinstance(file, str):
+            raise _invalid("file", "a multipart field `file` with the document is required")
+        data = await file.read(MAX_DIRECT_BYTES + 1)
+        title = form.get("title")
+        filename = file.filename or None
+        content_type = file.content_type or "application/octet-stream"
     if len(data) > MAX_DIRECT_BYTES:
         raise _too_large()
-    title = form.get("title")
-    filename = file.filename or None
     return DocumentUpload(
         title=str(title) if isinstance(title, str) and title.strip() else (filename or ""),
-        content_type=file.content_type or "application/octet-stream",
+        content_type=content_type,
         data=data,
         filename=filename,
     )
