@@ -34,8 +34,10 @@ class KnowledgeStack:
 
 
 ANALYSIS_DESCRIPTION = (
-    "Company policies (payment terms, returns, VAT invoices, shipping times, warranty) from "
-    "the knowledge base"
+    "Company policies from the knowledge base: payment terms and payment methods, returns "
+    "and refunds, VAT invoices, shipping times and fees, warranty, customer support hours "
+    "(chính sách công ty: điều khoản thanh toán, đổi trả hàng, hóa đơn VAT, giao hàng, "
+    "bảo hành, giờ hỗ trợ)"
 )
 
 
