@@ -64,7 +64,8 @@ def test_200_cross_tenant_queries_find_no_foreign_chunk(
     cited_turns = 0
     agents: dict[str, set[str]] = {}
     marks = {"acme": "ACME Trading", "globex": "Globex Logistics"}
-    pairs = list(itertools.product(QUESTIONS, ("acme", "globex"))) * 10  # 10 questions x 2 tenants x 10 = 200 turns
+    # 10 questions x 2 tenants, 10 times: 200 turns
+    pairs = list(itertools.product(QUESTIONS, ("acme", "globex"))) * 10
     assert len(pairs) == 200
     for question, tenant in pairs:
         other = "globex" if tenant == "acme" else "acme"

@@ -5,6 +5,7 @@ from __future__ import annotations
 import pytest
 
 from agenthub.documents.extract import (
+    ExtractedText,
     ExtractionError,
     NeedsOcrError,
     check_type,
@@ -12,7 +13,6 @@ from agenthub.documents.extract import (
     register_extractor,
     sniff,
 )
-from agenthub.documents.extract import ExtractedText
 from tests.support.pdf import text_pdf
 
 PNG = b"\x89PNG\r\n\x1a\n" + b"\x00" * 32
