@@ -32,7 +32,6 @@ class KnowledgeStack:
         )
 
 
-
 ANALYSIS_DESCRIPTION = (
     "Company policies from the knowledge base: payment terms and payment methods, returns "
     "and refunds, VAT invoices, shipping times and fees, warranty, customer support hours "
