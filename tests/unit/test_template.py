@@ -29,6 +29,7 @@ FUNCTIONS = {
     "AdminFunction": "admin",
     "ConfigReloadFunction": "config_reload",
     "RetentionFunction": "retention",
+    "IngestFunction": "ingest",
 }
 ROUTES = {
     ("POST", "/api/{tenant_id}/chat"): "ChatFunction",
@@ -58,6 +59,7 @@ SAMPLE_PARAMETERS = {
     "JwksUrl": "https://idp.example.org/.well-known/jwks.json",
     "JwtPublicKeyPem": "",
     "LogLevel": "WARNING",
+    "ChromaUrl": "http://chroma.agenthub.internal:8000",
 }
 
 
@@ -334,6 +336,8 @@ SECRETS_READ = {
     "SessionsFunction": ["DatabaseSecretArn"],
     "ConfigReloadFunction": ["DatabaseSecretArn"],
     "RetentionFunction": ["DatabaseSecretArn"],
+    # OpenAI embeddings use the tenant's key, stored encrypted.
+    "IngestFunction": ["DatabaseSecretArn", "FernetKeysSecretArn"],
 }
 
 
@@ -354,29 +358,71 @@ def test_each_function_reads_only_the_secrets_it_needs(
     ]
 
 
-def test_only_the_admin_function_may_send_reload_messages(template: dict[str, Any]) -> None:
-    senders = {
-        logical_id: args
+def test_only_the_admin_function_may_send_reload_and_ingestion_messages(
+    template: dict[str, Any],
+) -> None:
+    senders = [
+        (logical_id, args)
         for logical_id in FUNCTIONS
         for name, args in _policy_templates(template, logical_id)
         if name.startswith("SQS")
-    }
+    ]
 
-    assert senders == {
-        "AdminFunction": {"QueueName": {"Fn::GetAtt": ["ConfigReloadQueue", "QueueName"]}}
-    }
+    assert senders == [
+        ("AdminFunction", {"QueueName": {"Fn::GetAtt": ["ConfigReloadQueue", "QueueName"]}}),
+        ("AdminFunction", {"QueueName": {"Fn::GetAtt": ["IngestQueue", "QueueName"]}}),
+    ]
     admin_env = _props(template, "AdminFunction")["Environment"]["Variables"]
     assert admin_env["AGENTHUB_AWS__RELOAD_QUEUE_URL"] == {"Ref": "ConfigReloadQueue"}
+    assert admin_env["AGENTHUB_AWS__INGEST_QUEUE_URL"] == {"Ref": "IngestQueue"}
 
 
-def test_no_function_gets_anything_beyond_secrets_and_the_reload_queue(
-    template: dict[str, Any],
-) -> None:
+# Beyond secrets and queues: the files bucket, and Titan embeddings (one model, by ARN).
+FILES_ACCESS = {
+    "AdminFunction": "S3CrudPolicy",
+    "RetentionFunction": "S3CrudPolicy",
+    "IngestFunction": "S3ReadPolicy",
+}
+TITAN_ARN = (
+    "arn:${AWS::Partition}:bedrock:${AWS::Region}::foundation-model/amazon.titan-embed-text-v2:0"
+)
+
+
+def test_no_function_gets_anything_beyond_what_it_uses(template: dict[str, Any]) -> None:
     allowed = {"AWSSecretsManagerGetSecretValuePolicy", "SQSSendMessagePolicy"}
     for logical_id in FUNCTIONS:
-        names = {name for name, _ in _policy_templates(template, logical_id)}
-        assert names <= allowed, logical_id
+        policies = _policy_templates(template, logical_id)
+        names = {name for name, _ in policies} - {"Statement"}
+        expected = allowed | ({FILES_ACCESS[logical_id]} if logical_id in FILES_ACCESS else set())
+        assert names <= expected, logical_id
+        for name, args in policies:
+            if name.startswith("S3"):
+                assert args == {"BucketName": {"Ref": "FilesBucket"}}
+            if name == "Statement":
+                assert logical_id in {"ChatFunction", "IngestFunction"}
+                assert args == [
+                    {
+                        "Effect": "Allow",
+                        "Action": "bedrock:InvokeModel",
+                        "Resource": {"Fn::Sub": TITAN_ARN},
+                    }
+                ]
         assert "Role" not in _props(template, logical_id)
+
+
+def test_ingestion_consumes_its_queue_with_partial_failures_and_a_dlq(
+    template: dict[str, Any],
+) -> None:
+    props = _props(template, "IngestFunction")
+    (event,) = props["Events"].values()
+    assert event["Type"] == "SQS"
+    assert event["Properties"]["Queue"] == {"Fn::GetAtt": ["IngestQueue", "Arn"]}
+    assert event["Properties"]["FunctionResponseTypes"] == ["ReportBatchItemFailures"]
+    queue = _props(template, "IngestQueue")
+    assert queue["VisibilityTimeout"] >= 6 * props["Timeout"]
+    assert queue["RedrivePolicy"]["deadLetterTargetArn"] == {
+        "Fn::GetAtt": ["IngestDeadLetterQueue", "Arn"]
+    }
 
 
 # --- Parameters and settings ------------------------------------------------------------------
