@@ -43,6 +43,11 @@ class EmbeddedChroma:
         return f"http://{self.host}:{self.port}"
 
     def start(self, *, timeout_s: float = 90.0) -> str:
+        self.spawn()
+        return self.wait_ready(timeout_s=timeout_s)
+
+    def spawn(self) -> None:
+        """Start the process without waiting (it takes seconds: overlap it with other work)."""
         self.data_dir.mkdir(parents=True, exist_ok=True)
         log = (self.data_dir / "chroma.log").open("ab")
         self._process = subprocess.Popen(  # noqa: S603 - our own executable, fixed arguments
@@ -61,6 +66,11 @@ class EmbeddedChroma:
             stdin=subprocess.DEVNULL,
         )
         log.close()
+
+    def wait_ready(self, *, timeout_s: float = 90.0) -> str:
+        """Wait for the heartbeat; the URL."""
+        if self._process is None:
+            raise ConfigurationError("Chroma was not started")
         deadline = time.monotonic() + timeout_s
         while time.monotonic() < deadline:
             if self._process.poll() is not None:

@@ -27,6 +27,7 @@ from agenthub.errors import AgentHubError, ConfigurationError
 
 if TYPE_CHECKING:
     from agenthub.local.aws import LocalAwsResources
+    from agenthub.local.chroma import EmbeddedChroma
     from agenthub.local.lambda_runtime import FunctionRunner
     from agenthub.local.template_routes import FunctionSpec
 
@@ -149,11 +150,13 @@ class DevStack:
         self._runners: dict[str, FunctionRunner] = {}
         self._functions: dict[str, FunctionSpec] = {}
         self._resources: LocalAwsResources | None = None
+        self._chroma: EmbeddedChroma | None = None
 
     # -- lifecycle ------------------------------------------------------------------------
 
     def start(self) -> StackInfo:
         self._prepare()
+        self._spawn_chroma()  # it takes seconds to come up: meanwhile the rest starts
         endpoint = self._start_aws()
         self._start_database()
         self._start_redis()
@@ -426,24 +429,30 @@ class DevStack:
 
     # -- knowledge (RAG): Chroma, the ingestion queue, the demo policies ----------------------
 
-    def _start_chroma(self) -> None:
-        from agenthub import composition
+    def _spawn_chroma(self) -> None:
         from agenthub.embedded import free_port
         from agenthub.local.chroma import EmbeddedChroma
         from agenthub.settings import get_settings
 
+        if os.environ.get("CHROMA_URL"):
+            return
+        self._chroma = EmbeddedChroma(
+            Path(get_settings().state_dir).resolve() / "chroma",
+            port=free_port(),
+            host=self.options.host,
+        )
+        self._chroma.spawn()
+        self._cleanup.callback(self._chroma.stop)
+
+    def _start_chroma(self) -> None:
+        from agenthub import composition
+
         configured = os.environ.get("CHROMA_URL")
         with self.console.step("Chroma (CHROMA_URL)" if configured else "Chroma") as step:
-            if configured:
-                url = configured
+            if configured or self._chroma is None:
+                url = configured or ""
             else:
-                server = EmbeddedChroma(
-                    Path(get_settings().state_dir).resolve() / "chroma",
-                    port=free_port(),
-                    host=self.options.host,
-                )
-                url = server.start()
-                self._cleanup.callback(server.stop)
+                url = self._chroma.wait_ready()
                 self._setenv("CHROMA_URL", url)
                 composition.reset()
             step.detail = url
@@ -477,15 +486,18 @@ class DevStack:
 
     def _index_demo_knowledge(self) -> None:
         from agenthub import composition
-        from agenthub.services.seed_knowledge import index_demo_documents
+        from agenthub.services.seed_knowledge import queue_demo_documents
 
-        with self.console.step("Demo knowledge (policies, local embeddings)") as step:
-            indexed = index_demo_documents(
+        with self.console.step("Demo knowledge (policies)") as step:
+            publisher = composition.get_ingest_publisher()
+            queued = queue_demo_documents(
                 sessions=composition.get_sessionmaker(),
                 store=composition.get_object_store(),
-                ingestor=composition.get_ingestor(),
+                enqueue=publisher.publish,
             )
-            step.detail = f"({indexed} documents indexed)" if indexed else "(already indexed)"
+            step.detail = (
+                f"({queued} documents queued for indexing)" if queued else "(already indexed)"
+            )
 
     def _start_schedule(self) -> None:
         from agenthub.local.schedule import IntervalSchedule

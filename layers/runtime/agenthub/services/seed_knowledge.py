@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import hashlib
 import uuid
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 
 from sqlalchemy.orm import Session, sessionmaker
@@ -117,9 +117,27 @@ def index_demo_documents(
     ingestor: Ingestor,
     tenant_ids: Sequence[str] = tuple(FACTS),
 ) -> int:
-    """Add the demo documents that are missing from each tenant's `policies` and index them
-    now (no queue); the number indexed."""
-    indexed = 0
+    """Add the demo documents missing from each tenant's `policies` and index them now (no
+    queue: benches and tests); the number indexed."""
+
+    def index(message: IngestMessage) -> None:
+        ingestor.ingest(message)
+
+    return queue_demo_documents(
+        sessions=sessions, store=store, enqueue=index, tenant_ids=tenant_ids
+    )
+
+
+def queue_demo_documents(
+    *,
+    sessions: sessionmaker[Session],
+    store: ObjectStore,
+    enqueue: Callable[[IngestMessage], object],
+    tenant_ids: Sequence[str] = tuple(FACTS),
+) -> int:
+    """Add the demo documents missing from each tenant's `policies` (originals to S3, rows
+    `queued`) and hand each to `enqueue` (the ingestion queue, or the ingestor itself)."""
+    count = 0
     for tenant_id in tenant_ids:
         queued: list[uuid.UUID] = []
         with transaction(sessions) as db:
@@ -133,6 +151,7 @@ def index_demo_documents(
                 existing = documents.by_checksum(
                     tenant_id=tenant_id, kb_id=kb.id, checksum=checksum
                 )
+                # Not ready (e.g. queued in a local run whose in-memory queue is gone): again.
                 if existing is not None and existing.status is DocumentStatus.READY:
                     continue
                 if existing is None:
@@ -156,6 +175,6 @@ def index_demo_documents(
                     documents.set_status(existing, DocumentStatus.QUEUED)
                     queued.append(existing.id)
         for document_id in queued:
-            ingestor.ingest(IngestMessage(tenant_id, document_id))
-            indexed += 1
-    return indexed
+            enqueue(IngestMessage(tenant_id, document_id))
+            count += 1
+    return count
