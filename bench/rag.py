@@ -214,7 +214,8 @@ def _run(repeat: int) -> int:
     print(f"  chunks from another tenant: {foreign}")
     print(
         f"  RAG tool latency over {len(latencies)} calls: "
-        f"p50 {statistics.median(latencies):.1f} ms, p95 {_percentile(latencies, 0.95):.1f} ms, max {max(latencies):.1f} ms"
+        f"p50 {statistics.median(latencies):.1f} ms, "
+        f"p95 {_percentile(latencies, 0.95):.1f} ms, max {max(latencies):.1f} ms"
     )
     return 0
 
