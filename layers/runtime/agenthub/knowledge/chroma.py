@@ -76,6 +76,9 @@ class ChromaClient:
         self._http = http or httpx.Client(timeout=timeout_s)
         self._tenant = chroma_tenant
         self._known_databases: set[str] = set()
+        # (database, collection name) -> id, filled only by name lookups inside that database;
+        # used by queries (the hot path), dropped when Chroma says the id is gone.
+        self._query_ids: dict[tuple[str, str], str] = {}
 
     def close(self) -> None:
         self._http.close()
@@ -108,7 +111,9 @@ class ChromaClient:
     def drop_tenant(self, tenant_id: str) -> bool:
         """Delete the tenant's database and every vector in it; False if it had none."""
         response = self._request("DELETE", self._database_path(tenant_id))
-        self._known_databases.discard(database_for(tenant_id))
+        database = database_for(tenant_id)
+        self._known_databases.discard(database)
+        self._query_ids = {k: v for k, v in self._query_ids.items() if k[0] != database}
         if response.status_code == 404:
             return False
         _check(response)
@@ -157,6 +162,7 @@ class ChromaClient:
         return str(response.json()["id"])
 
     def delete_collection(self, tenant_id: str, name: str) -> bool:
+        self._query_ids.pop((database_for(tenant_id), _collection_name(name)), None)
         response = self._request(
             "DELETE", f"{self._database_path(tenant_id)}/collections/{_collection_name(name)}"
         )
@@ -191,7 +197,8 @@ class ChromaClient:
         where: Mapping[str, Any] | None = None,
     ) -> list[VectorHit]:
         """The nearest records; an absent collection (nothing indexed yet) has none."""
-        collection = self._collection_id(tenant_id, name)
+        key = (database_for(tenant_id), _collection_name(name))
+        collection = self._query_ids.get(key) or self._collection_id(tenant_id, name)
         if collection is None:
             return []
         body: dict[str, Any] = {
@@ -202,7 +209,11 @@ class ChromaClient:
         if where:
             body["where"] = dict(where)
         response = self._request("POST", self._records(tenant_id, collection, "query"), json=body)
+        if response.status_code == 404 and key in self._query_ids:
+            del self._query_ids[key]  # deleted (or re-created) since we looked it up
+            return self.query(tenant_id, name, embedding, n_results=n_results, where=where)
         _check(response)
+        self._query_ids[key] = collection
         payload = response.json()
         ids = (payload.get("ids") or [[]])[0]
         documents = (payload.get("documents") or [[]])[0] or [""] * len(ids)
