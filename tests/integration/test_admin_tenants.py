@@ -349,6 +349,7 @@ def test_permissions_list_every_agent_and_tool_with_its_state(
     assert {t["name"] for t in result.body["tools"]} == {
         "get_customer_debt_by_mst",
         "track_shipment",
+        "search_company_policies",
     }
     assert result.headers["etag"] == f'"{result.body["version"]}"'
 
