@@ -39,7 +39,8 @@ def test_the_demo_seed_is_idempotent(app_env: None, capsys: pytest.CaptureFixtur
     assert main(["seed", "demo", "--api-url", "http://127.0.0.1:8001"]) == 0
 
     assert _counts() == first
-    assert first["tenants"] == 2 and first["agents"] == 2 and first["tools"] == 2
+    # tools: the two demo HTTP tools and the knowledge seed's search_company_policies (RAG)
+    assert first["tenants"] == 2 and first["agents"] == 2 and first["tools"] == 3
     assert first["formats"] == 6 and first["llm_configs"] == 2
     assert "LLM offline:offline" in capsys.readouterr().out
 
