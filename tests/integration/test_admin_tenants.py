@@ -354,6 +354,7 @@ def test_permissions_list_every_agent_and_tool_with_its_state(
         "sales_by_month",
         "top_customers_by_debt",
         "read_document",
+        "search_company_policies",
     }
     assert result.headers["etag"] == f'"{result.body["version"]}"'
 

@@ -106,7 +106,7 @@ def test_refused_definitions_are_422_naming_the_field_and_write_nothing(
         "input_schema.type": {**NEW_TOOL, "input_schema": {"type": "array"}},
         "config.auth_mode": {**NEW_TOOL, "config": {**NEW_TOOL["config"], "auth_mode": "magic"}},
         "config.body": {**NEW_TOOL, "config": {**NEW_TOOL["config"], "body": ["number"]}},
-        "type": {**NEW_TOOL, "type": "RAG"},
+        "type": {**NEW_TOOL, "type": "OCR"},
         "name": {**NEW_TOOL, "name": "1bad name"},
     }
     for field, body in cases.items():
@@ -194,3 +194,28 @@ def test_the_type_can_change_when_the_config_fits_the_new_type(
     assert result.body["type"] == "HTTP_POST"
     [row] = audit_rows(AuditLog.action == "tool.update")
     assert (row.before["type"], row.after["type"]) == ("HTTP_GET", "HTTP_POST")
+
+
+RAG_TOOL = {
+    "name": "search_handbook",
+    "type": "RAG",
+    "description": "Search the staff handbook",
+    "input_schema": {"type": "object", "properties": {"query": {"type": "string"}}},
+    "config": {"knowledge_base": "handbook", "top_k": 3, "min_score": 0.2},
+}
+
+
+def test_a_rag_tool_is_saved_with_its_knowledge_base_name_and_bad_configs_are_422(
+    reload_queue: ReloadQueue, admin: Admin
+) -> None:
+    created = admin("POST", "/api/admin/tools", RAG_TOOL)
+    assert created.status == 201, created.body
+    assert created.body["config"]["knowledge_base"] == "handbook"
+    for config, field in [
+        ({"knowledge_base": "handbook", "top_k": 50}, "config.top_k"),
+        ({"knowledge_base": "handbook", "collection_id": "x"}, "config.collection_id"),
+        ({"top_k": 3}, "config.knowledge_base"),
+    ]:
+        result = admin("POST", "/api/admin/tools", {**RAG_TOOL, "name": "other", "config": config})
+        assert result.status == 422, result.body
+        assert any(d["field"].startswith(field) for d in result.body["error"]["details"])

@@ -25,6 +25,8 @@ APPLICATION_TABLES = {
     "messages",
     "audit_log",
     "tenant_data_sources",
+    "knowledge_bases",
+    "knowledge_documents",
 }
 CHECKPOINT_TABLES = {
     "checkpoints",

@@ -39,8 +39,9 @@ def test_the_demo_seed_is_idempotent(app_env: None, capsys: pytest.CaptureFixtur
     assert main(["seed", "demo", "--api-url", "http://127.0.0.1:8001"]) == 0
 
     assert _counts() == first
-    # Debt and Shipment with their HTTP tools; Analysis with its two DB_QUERY tools; OCR with one.
-    assert first["tenants"] == 2 and first["agents"] == 4 and first["tools"] == 5
+    # Debt and Shipment with their HTTP tools; Analysis with two DB_QUERY tools; OCR with one;
+    # the knowledge seed's search_company_policies (RAG).
+    assert first["tenants"] == 2 and first["agents"] == 4 and first["tools"] == 6
     assert first["formats"] == 7 and first["llm_configs"] == 2
     assert "LLM offline:offline" in capsys.readouterr().out
 

@@ -31,6 +31,7 @@ FUNCTIONS = {
     "ConfigReloadFunction": "config_reload",
     "RetentionFunction": "retention",
     "UploadsFunction": "uploads",
+    "IngestFunction": "ingest",
 }
 # Served by an ASGI app behind the Lambda Web Adapter, not by a handler.py (see below).
 WEB_ADAPTER_FUNCTIONS = {"ChatStreamFunction"}
@@ -65,6 +66,7 @@ SAMPLE_PARAMETERS = {
     "JwksUrl": "https://idp.example.org/.well-known/jwks.json",
     "JwtPublicKeyPem": "",
     "LogLevel": "WARNING",
+    "ChromaUrl": "http://chroma.agenthub.internal:8000",
 }
 
 
@@ -370,6 +372,8 @@ SECRETS_READ = {
     "ConfigReloadFunction": ["DatabaseSecretArn"],
     "RetentionFunction": ["DatabaseSecretArn"],
     "UploadsFunction": ["DatabaseSecretArn"],
+    # OpenAI embeddings use the tenant's key, stored encrypted.
+    "IngestFunction": ["DatabaseSecretArn", "FernetKeysSecretArn"],
 }
 
 
@@ -390,41 +394,70 @@ def test_each_function_reads_only_the_secrets_it_needs(
     ]
 
 
-def test_only_the_admin_function_may_send_reload_messages(template: dict[str, Any]) -> None:
-    senders = {
-        logical_id: args
+def test_only_the_admin_function_may_send_reload_and_ingestion_messages(
+    template: dict[str, Any],
+) -> None:
+    senders = [
+        (logical_id, args)
         for logical_id in FUNCTIONS
         for name, args in _policy_templates(template, logical_id)
         if name.startswith("SQS")
-    }
+    ]
 
-    assert senders == {
-        "AdminFunction": {"QueueName": {"Fn::GetAtt": ["ConfigReloadQueue", "QueueName"]}}
-    }
+    assert senders == [
+        ("AdminFunction", {"QueueName": {"Fn::GetAtt": ["ConfigReloadQueue", "QueueName"]}}),
+        ("AdminFunction", {"QueueName": {"Fn::GetAtt": ["IngestQueue", "QueueName"]}}),
+    ]
     admin_env = _props(template, "AdminFunction")["Environment"]["Variables"]
     assert admin_env["AGENTHUB_AWS__RELOAD_QUEUE_URL"] == {"Ref": "ConfigReloadQueue"}
+    assert admin_env["AGENTHUB_AWS__INGEST_QUEUE_URL"] == {"Ref": "IngestQueue"}
 
 
-def test_no_function_gets_anything_beyond_secrets_and_the_reload_queue(
-    template: dict[str, Any],
-) -> None:
+# Beyond secrets and queues: the files bucket, and Titan embeddings (one model, by ARN).
+FILES_ACCESS = {
+    "AdminFunction": "S3CrudPolicy",
+    "RetentionFunction": "S3CrudPolicy",
+    "IngestFunction": "S3ReadPolicy",
+}
+TITAN_ARN = (
+    "arn:${AWS::Partition}:bedrock:${AWS::Region}::foundation-model/amazon.titan-embed-text-v2:0"
+)
+
+
+def test_no_function_gets_anything_beyond_what_it_uses(template: dict[str, Any]) -> None:
     allowed = {"AWSSecretsManagerGetSecretValuePolicy", "SQSSendMessagePolicy"}
     for logical_id in FUNCTIONS:
-        names = {name for name, _ in _policy_templates(template, logical_id)}
-        # Inline statements only for the files bucket (and Textract): see the test below.
-        assert names - {"Statement"} <= allowed, logical_id
+        policies = _policy_templates(template, logical_id)
+        names = {name for name, _ in policies} - {"Statement"}
+        expected = allowed | ({FILES_ACCESS[logical_id]} if logical_id in FILES_ACCESS else set())
+        assert names <= expected, logical_id
+        for name, args in policies:
+            if name.startswith("S3"):
+                assert args == {"BucketName": {"Ref": "FilesBucket"}}
         assert "Role" not in _props(template, logical_id)
 
 
-# Object actions on tenant files, each limited to keys under tenant/ in the files bucket.
+# Object actions on tenant files in inline statements, each limited to keys under tenant/.
 FILE_ACTIONS = {
     "ChatFunction": {"s3:GetObject", "s3:PutObjectTagging", "s3:DeleteObject"},
     "UploadsFunction": {"s3:PutObject", "s3:PutObjectTagging", "s3:DeleteObject"},
-    "RetentionFunction": {"s3:DeleteObject"},
+}
+TEXTRACT_ACTIONS = {
+    "textract:AnalyzeExpense",
+    "textract:DetectDocumentText",
+    "textract:StartExpenseAnalysis",
+    "textract:GetExpenseAnalysis",
+    "textract:StartDocumentTextDetection",
+    "textract:GetDocumentTextDetection",
 }
 
 
-def test_only_the_functions_that_handle_files_reach_the_bucket_and_only_under_tenant(
+def _actions(statement: dict[str, Any]) -> list[str]:
+    action = statement["Action"]
+    return action if isinstance(action, list) else [action]
+
+
+def test_inline_statements_grant_tenant_files_textract_and_titan_only_where_used(
     template: dict[str, Any],
 ) -> None:
     for logical_id in FUNCTIONS:
@@ -434,25 +467,41 @@ def test_only_the_functions_that_handle_files_reach_the_bucket_and_only_under_te
             if name == "Statement"
             for statement in value
         ]
-        s3 = [st for st in statements if any(a.startswith("s3:") for a in st["Action"])]
-        textract = [st for st in statements if any(a.startswith("textract:") for a in st["Action"])]
-        actions = {a for st in s3 for a in st["Action"]}
-        assert actions == FILE_ACTIONS.get(logical_id, set()), logical_id
+        s3 = [st for st in statements if any(a.startswith("s3:") for a in _actions(st))]
+        textract = [st for st in statements if any(a.startswith("textract:") for a in _actions(st))]
+        bedrock = [st for st in statements if any(a.startswith("bedrock:") for a in _actions(st))]
+        assert {a for st in s3 for a in _actions(st)} == FILE_ACTIONS.get(logical_id, set())
         for statement in s3:
             assert statement["Effect"] == "Allow"
             assert statement["Resource"] == {"Fn::Sub": "${FilesBucket.Arn}/tenant/*"}
-        if logical_id == "ChatFunction":
-            assert {a for st in textract for a in st["Action"]} == {
-                "textract:AnalyzeExpense",
-                "textract:DetectDocumentText",
-                "textract:StartExpenseAnalysis",
-                "textract:GetExpenseAnalysis",
-                "textract:StartDocumentTextDetection",
-                "textract:GetDocumentTextDetection",
+        expected_textract = TEXTRACT_ACTIONS if logical_id == "ChatFunction" else set()
+        assert {a for st in textract for a in _actions(st)} == expected_textract, logical_id
+        for statement in bedrock:
+            assert logical_id in {"ChatFunction", "IngestFunction"}
+            assert statement == {
+                "Effect": "Allow",
+                "Action": "bedrock:InvokeModel",
+                "Resource": {"Fn::Sub": TITAN_ARN},
             }
-        else:
-            assert textract == [], logical_id
-        assert len(s3) + len(textract) == len(statements), logical_id
+        assert len(s3) + len(textract) + len(bedrock) == len(statements), logical_id
+
+
+def test_ingestion_consumes_its_queue_with_partial_failures_and_a_dlq(
+    template: dict[str, Any],
+) -> None:
+    props = _props(template, "IngestFunction")
+    (event,) = props["Events"].values()
+    assert event["Type"] == "SQS"
+    assert event["Properties"]["Queue"] == {"Fn::GetAtt": ["IngestQueue", "Arn"]}
+    assert event["Properties"]["FunctionResponseTypes"] == ["ReportBatchItemFailures"]
+    queue = _props(template, "IngestQueue")
+    assert queue["VisibilityTimeout"] >= 6 * props["Timeout"]
+    assert queue["RedrivePolicy"]["deadLetterTargetArn"] == {
+        "Fn::GetAtt": ["IngestDeadLetterQueue", "Arn"]
+    }
+
+
+# --- Parameters and settings ------------------------------------------------------------------
 
 
 # --- Parameters and settings ------------------------------------------------------------------

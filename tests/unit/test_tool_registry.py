@@ -133,7 +133,7 @@ def test_the_model_visible_schema_has_no_trace_of_the_caller_or_the_runtime(
     assert set(tool.tool_call_schema.model_fields) == {"mst", "status", "page"}
 
 
-@pytest.mark.parametrize("tool_type", ["RAG"])
+@pytest.mark.parametrize("tool_type", ["FTP"])
 def test_tool_types_without_a_builder_are_not_available_yet(base_env: None, tool_type: str) -> None:
     with pytest.raises(ValidationFailedError) as caught:
         build_tool(spec(type=tool_type), deps())
@@ -507,7 +507,7 @@ def test_the_allow_list_from_settings_lets_the_local_demo_api_be_saved(base_env:
 
 
 @pytest.mark.parametrize(
-    ("tool_type", "reason"), [("RAG", "not available yet"), ("SOAP", "unknown")]
+    ("tool_type", "reason"), [("OCR", "not available yet"), ("SOAP", "unknown")]
 )
 def test_other_tool_types_are_refused(base_env: None, tool_type: str, reason: str) -> None:
     with pytest.raises(ValidationFailedError) as caught:
@@ -564,7 +564,7 @@ def test_an_unbuildable_tool_is_left_out_instead_of_failing_the_agent() -> None:
         input_schema={"type": "object", "properties": {"q": {"type": "string"}}},
         config={"url": "https://erp.example.com/lookup"},
     )
-    not_yet = good.model_copy(update={"id": uuid.uuid4(), "name": "search_kb", "type": "RAG"})
+    not_yet = good.model_copy(update={"id": uuid.uuid4(), "name": "read_scan", "type": "OCR"})
 
     tools = build_available_tools([not_yet, good, good], deps())
 

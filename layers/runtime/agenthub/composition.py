@@ -30,6 +30,11 @@ if TYPE_CHECKING:
     from agenthub.crypto import KeyRing
     from agenthub.domain import LlmSpec
     from agenthub.embedded import EmbeddedRedis
+    from agenthub.knowledge.chroma import ChromaClient
+    from agenthub.knowledge.embeddings import Embedder, EmbeddingModel
+    from agenthub.knowledge.ingest import Ingestor
+    from agenthub.knowledge.queue import SqsIngestPublisher
+    from agenthub.knowledge.search import KnowledgeSearch
     from agenthub.llm.providers import ModelCache
     from agenthub.services.chat import ChatService
     from agenthub.services.chat_stream import ChatStreamService
@@ -188,6 +193,8 @@ def reset() -> None:
             _close_quietly(client())
     if get_data_source_pools.built:
         get_data_source_pools().close()
+    if get_chroma_client.built:
+        get_chroma_client().close()
     for value in list(globals().values()):
         if isinstance(value, component):
             value.cache_clear()
@@ -290,6 +297,7 @@ def get_tool_dependencies() -> ToolDependencies:
         max_response_bytes=tools.max_response_bytes,
         data_source_pools=get_data_source_pools(),
         documents=get_document_dependencies(),
+        knowledge=get_knowledge_search,
     )
 
 
@@ -454,7 +462,12 @@ def get_retention_service() -> RetentionService:
             sessions=get_sessionmaker(),
             unlinked_ttl_s=settings.uploads.unlinked_ttl_s,
         )
-    return RetentionService(sessions=get_sessionmaker(), threads=get_thread_store(), files=files)
+    return RetentionService(
+        sessions=get_sessionmaker(),
+        threads=get_thread_store(),
+        files=files,
+        tenant_data_sweep=_tenant_data_sweep(),
+    )
 
 
 # --- Chat attachments and OCR ---------------------------------------------------------------------
@@ -519,4 +532,114 @@ def get_document_dependencies() -> DocumentDependencies:
             render_dpi=ocr.render_dpi,
         ),
         max_bytes=settings.uploads.max_bytes,
+    )
+
+
+def _tenant_data_sweep() -> Callable[[set[str]], Sequence[str]] | None:
+    """Retention's sweep of deleted tenants' vectors and files, where those stores exist."""
+    from agenthub.knowledge.purge import TenantDataPurger
+
+    settings = get_settings()
+    chroma = get_chroma_client if settings.tools.chroma_url else None
+    store = get_object_store if settings.aws.files_bucket else None
+    if chroma is None and store is None:
+        return None
+    purger = TenantDataPurger(chroma=chroma, store=store)
+    return lambda known: purger.sweep(known).tenants
+
+
+# --- Knowledge (RAG): Chroma, embeddings, ingestion ------------------------------------------
+
+
+@component
+def get_chroma_client() -> ChromaClient:
+    from agenthub.knowledge.chroma import ChromaClient
+
+    url = get_settings().tools.chroma_url
+    if not url:
+        raise ConfigurationError("CHROMA_URL (the knowledge store's endpoint) is not configured")
+    return ChromaClient(url)
+
+
+@component
+def get_bedrock_runtime_client() -> Any:
+    import boto3
+    from botocore.config import Config
+
+    aws = get_settings().aws
+    return boto3.client(
+        "bedrock-runtime",
+        region_name=aws.region,
+        config=Config(connect_timeout=2, read_timeout=20, retries={"max_attempts": 2}),
+    )
+
+
+@component
+def _local_embedder() -> Embedder:
+    from agenthub.knowledge.embeddings import LocalEmbedder
+
+    return LocalEmbedder()
+
+
+def _tenant_openai(tenant_id: str) -> tuple[str | None, bytes]:
+    """The tenant's OpenAI base URL and encrypted key (from its LLM config)."""
+    from agenthub.db.engine import transaction
+    from agenthub.errors import ValidationFailedError
+    from agenthub.repositories import TenantLlmConfigRepository
+
+    with transaction(get_sessionmaker()) as db:
+        config = TenantLlmConfigRepository(db).get(tenant_id=tenant_id)
+        if (
+            config is None
+            or config.llm_model.provider != "openai"
+            or config.encrypted_api_key is None
+        ):
+            raise ValidationFailedError(
+                "OpenAI embeddings use the tenant's OpenAI key: configure an OpenAI LLM with a key"
+            )
+        return config.base_url, bytes(config.encrypted_api_key)
+
+
+def get_embedder(*, tenant_id: str, model: EmbeddingModel) -> Embedder:
+    """The embedder of a knowledge base's model, for one tenant (its own key for OpenAI)."""
+    from agenthub.knowledge import embeddings
+
+    if model.provider == "local":
+        return _local_embedder()
+    if model.provider == "bedrock":
+        return embeddings.BedrockTitanEmbedder(get_bedrock_runtime_client(), model)
+    base_url, token = _tenant_openai(tenant_id)
+    return embeddings.OpenAIEmbedder(
+        http_client_factory=get_provider_http_client,
+        api_key=lambda: get_keyring().decrypt(token).get_secret_value(),
+        model=model,
+        base_url=base_url,
+    )
+
+
+@component
+def get_knowledge_search() -> KnowledgeSearch:
+    from agenthub.knowledge.search import KnowledgeSearch
+
+    return KnowledgeSearch(
+        sessions=get_sessionmaker(), chroma=get_chroma_client(), embedders=get_embedder
+    )
+
+
+@component
+def get_ingest_publisher() -> SqsIngestPublisher:
+    from agenthub.knowledge.queue import SqsIngestPublisher
+
+    return SqsIngestPublisher(get_sqs_client(), get_settings().aws.ingest_queue_url)
+
+
+@component
+def get_ingestor() -> Ingestor:
+    from agenthub.knowledge.ingest import Ingestor
+
+    return Ingestor(
+        sessions=get_sessionmaker(),
+        store=get_object_store(),
+        chroma=get_chroma_client(),
+        embedders=get_embedder,
     )

@@ -5,8 +5,9 @@ The chat function does not use it (see `api/chat.py`); sessions and admin do.
 
 from __future__ import annotations
 
+import re
 import uuid
-from collections.abc import Awaitable, Callable
+from collections.abc import Awaitable, Callable, Sequence
 
 from fastapi import FastAPI, Request, Response
 
@@ -38,12 +39,15 @@ def create_app(
     description: str,
     version: str = "1.0.0",
     max_body_bytes: int = MAX_BODY_BYTES,
+    body_limits: Sequence[tuple[str, int]] = (),
 ) -> FastAPI:
+    """`body_limits`: (path regex, bytes) for the few routes that take more than the default."""
     from agenthub.auth.deps import VERIFIER_STATE
     from agenthub.composition import get_jwt_verifier
 
     app = FastAPI(title=title, description=description, version=version)
     setattr(app.state, VERIFIER_STATE, get_jwt_verifier)  # the routes' auth dependency
+    limits = [(re.compile(pattern), limit) for pattern, limit in body_limits]
     install_error_handlers(app)
 
     @app.middleware("http")
@@ -52,9 +56,11 @@ def create_app(
     ) -> Response:
         request.state.request_id = _request_id(request)
         length = request.headers.get("content-length")
-        if length and length.isdigit() and int(length) > max_body_bytes:
+        path = request.url.path
+        limit = next((n for pattern, n in limits if pattern.fullmatch(path)), max_body_bytes)
+        if length and length.isdigit() and int(length) > limit:
             return error_response(
-                request, 413, "payload_too_large", f"request body over {max_body_bytes} bytes"
+                request, 413, "payload_too_large", f"request body over {limit} bytes"
             )
         if _has_nul(request):
             # PostgreSQL stores no NUL character: a lookup by such a name cannot match anything.

@@ -79,6 +79,13 @@ class Routing(BaseModel):
     status: str = "ok"
 
 
+class Citation(BaseModel):
+    document_id: str
+    title: str
+    snippet: str
+    score: float
+
+
 class ChatResponse(BaseModel):
     session_id: uuid.UUID
     message_id: uuid.UUID
@@ -90,6 +97,9 @@ class ChatResponse(BaseModel):
     usage: Usage
     latency_ms: int
     routing: Routing
+    citations: list[Citation] = Field(
+        default_factory=list, description="knowledge chunks the answer drew on (RAG tools)"
+    )
 
 
 def _response(answer: ChatAnswer) -> ChatResponse:
@@ -108,6 +118,7 @@ def _response(answer: ChatAnswer) -> ChatResponse:
         ),
         latency_ms=answer.latency_ms,
         routing=Routing(**answer.routing.as_dict()),
+        citations=[Citation(**c) for c in answer.citations],
     )
 
 

@@ -121,6 +121,9 @@ class MessagePublic(BaseModel):
     renderer_hint: str | None
     data: Any = None
     tool_calls: list[dict[str, Any]] | None = Field(description="assistant messages only")
+    citations: list[dict[str, Any]] | None = Field(
+        default=None, description="knowledge citations of an answer"
+    )
     usage: MessageUsage | None = Field(description="assistant messages only")
     latency_ms: int | None
     created_at: datetime
@@ -167,6 +170,7 @@ def _message(message: Message) -> MessagePublic:
         renderer_hint=message.renderer_hint,
         data=message.data,
         tool_calls=list(message.tool_calls) if is_answer else None,
+        citations=list(message.citations) if is_answer and message.citations else None,
         usage=MessageUsage(
             input_tokens=message.input_tokens,
             output_tokens=message.output_tokens,

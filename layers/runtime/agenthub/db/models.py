@@ -324,6 +324,8 @@ class Message(Base):
     created_at: Mapped[datetime] = mapped_column(
         DateTime(timezone=True), server_default=func.now(), nullable=False
     )
+    # Knowledge (RAG): [{document_id, title, snippet, score}] the answer drew on (migration 0004).
+    citations: Mapped[list[Any] | None] = mapped_column(JSONB, nullable=True)
 
     __table_args__ = (
         UniqueConstraint("session_id", "seq"),
@@ -421,4 +423,78 @@ class Upload(Base):
         CheckConstraint("status IN ('pending', 'ready', 'rejected')", name="status_known"),
         Index("ix_uploads_tenant_user_created", "tenant_id", "user_id", "created_at"),
         Index("ix_uploads_tenant_session", "tenant_id", "session_id"),
+    )
+
+
+# --- Knowledge bases (RAG): documents per tenant, vectors in Chroma (migration 0004) -----------
+
+
+class DocumentStatus(enum.StrEnum):
+    UPLOADING = "uploading"  # a presigned upload URL is out; "complete" queues it
+    QUEUED = "queued"
+    INDEXING = "indexing"
+    READY = "ready"
+    FAILED = "failed"
+
+
+KNOWLEDGE_BASE_NAME_PATTERN = r"^[a-z][a-z0-9_-]{0,63}$"
+
+
+class KnowledgeBase(Timestamps, Versioned, Base):
+    __tablename__ = "knowledge_bases"
+
+    id: Mapped[uuid.UUID] = mapped_column(Uuid, primary_key=True, default=uuid.uuid4)
+    tenant_id: Mapped[str] = mapped_column(
+        ForeignKey("tenants.id", ondelete="CASCADE"), nullable=False
+    )
+    name: Mapped[str] = mapped_column(String(64), nullable=False)
+    description: Mapped[str] = mapped_column(Text, nullable=False, server_default="")
+    # Fixed once the knowledge base has documents (vectors of two models do not compare).
+    embedding_provider: Mapped[str] = mapped_column(String(20), nullable=False)
+    embedding_model: Mapped[str] = mapped_column(String(100), nullable=False)
+    embedding_dimension: Mapped[int] = mapped_column(Integer, nullable=False)
+    chunk_size: Mapped[int] = mapped_column(Integer, nullable=False, server_default="800")
+    chunk_overlap: Mapped[int] = mapped_column(Integer, nullable=False, server_default="120")
+
+    __table_args__ = (
+        UniqueConstraint("tenant_id", "name"),
+        CheckConstraint(f"name ~ '{KNOWLEDGE_BASE_NAME_PATTERN}'", name="name_format"),
+        CheckConstraint("chunk_size BETWEEN 200 AND 4000", name="chunk_size_range"),
+        CheckConstraint("chunk_overlap >= 0 AND chunk_overlap < chunk_size", name="overlap_range"),
+    )
+
+
+class KnowledgeDocument(Timestamps, Base):
+    __tablename__ = "knowledge_documents"
+
+    id: Mapped[uuid.UUID] = mapped_column(Uuid, primary_key=True, default=uuid.uuid4)
+    tenant_id: Mapped[str] = mapped_column(
+        ForeignKey("tenants.id", ondelete="CASCADE"), nullable=False
+    )
+    knowledge_base_id: Mapped[uuid.UUID] = mapped_column(
+        ForeignKey("knowledge_bases.id", ondelete="CASCADE"), nullable=False
+    )
+    title: Mapped[str] = mapped_column(String(300), nullable=False)
+    filename: Mapped[str | None] = mapped_column(String(300), nullable=True)
+    content_type: Mapped[str] = mapped_column(String(100), nullable=False)
+    size_bytes: Mapped[int] = mapped_column(BigInteger, nullable=False)
+    # sha256 of the content, hex: the same content again in the same knowledge base is a no-op.
+    checksum: Mapped[str] = mapped_column(String(64), nullable=False)
+    storage_key: Mapped[str] = mapped_column(String(500), nullable=False)
+    status: Mapped[DocumentStatus] = mapped_column(
+        _enum(DocumentStatus, "knowledge_document_status"), nullable=False
+    )
+    failure_reason: Mapped[str | None] = mapped_column(Text, nullable=True)
+    chunk_count: Mapped[int] = mapped_column(Integer, nullable=False, server_default="0")
+    attempts: Mapped[int] = mapped_column(Integer, nullable=False, server_default="0")
+    indexed_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True), nullable=True)
+
+    __table_args__ = (
+        UniqueConstraint("knowledge_base_id", "checksum"),
+        Index(
+            "ix_knowledge_documents_tenant_kb_created",
+            "tenant_id",
+            "knowledge_base_id",
+            "created_at",
+        ),
     )

@@ -55,7 +55,35 @@ def answer_from_result(
     result: Any, *, format_name: str, schema: dict[str, Any] | None
 ) -> tuple[str, Any]:
     """(text, data) for a successful tool result."""
+    if _is_knowledge(result):
+        return knowledge_summary(result), None
     return summary(result), shape_data(result, format_name=format_name, schema=schema)
+
+
+_KNOWLEDGE_QUOTE_CHARS = 600
+
+
+def _is_knowledge(result: Any) -> bool:
+    """A RAG tool's result: `{"knowledge_base", "results": [{document_id, title, text}]}`."""
+    return (
+        isinstance(result, dict)
+        and isinstance(result.get("knowledge_base"), str)
+        and isinstance(result.get("results"), list)
+    )
+
+
+def knowledge_summary(result: dict[str, Any]) -> str:
+    """Answer from the best chunk, naming its document (the citations list them all)."""
+    results = [r for r in result["results"] if isinstance(r, dict) and r.get("text")]
+    if not results:
+        return "I found nothing about this in our knowledge base."
+    best = results[0]
+    quote = " ".join(str(best["text"]).split())
+    if len(quote) > _KNOWLEDGE_QUOTE_CHARS:
+        quote = quote[: _KNOWLEDGE_QUOTE_CHARS - 1].rstrip() + "…"
+    others = sorted({str(r.get("title")) for r in results[1:]} - {str(best.get("title"))})
+    also = f" (see also: {', '.join(others)})" if others else ""
+    return f'According to "{best.get("title") or "our documents"}": {quote}{also}'
 
 
 def shape_data(result: Any, *, format_name: str, schema: dict[str, Any] | None) -> Any:

@@ -21,6 +21,10 @@ LOCALSTACK_PORT = 4566
 RELOAD_QUEUE = "agenthub-config-reload"
 RELOAD_DLQ = "agenthub-config-reload-dlq"
 FILES_BUCKET = "agenthub-local-files"
+INGEST_QUEUE = "agenthub-ingest"
+INGEST_DLQ = "agenthub-ingest-dlq"
+# At least the ingest function's timeout (documents take longer than reloads).
+INGEST_VISIBILITY_TIMEOUT_S = 120
 LOCAL_SECRET_ID = "agenthub/local"  # noqa: S105 - the secret's name, not its value
 MAX_RECEIVE_COUNT = 3
 # At least the config_reload function's timeout, as AWS requires for an event source.
@@ -75,6 +79,8 @@ class LocalAwsResources:
     dlq_arn: str
     secret_id: str
     files_bucket: str = FILES_BUCKET
+    ingest_queue_url: str = ""
+    ingest_dlq_url: str = ""
 
 
 def aws_client(service: str, endpoint_url: str, region: str = LOCAL_REGION) -> Any:
@@ -114,7 +120,8 @@ def bootstrap(
     region: str = LOCAL_REGION,
     visibility_timeout_s: int = RELOAD_VISIBILITY_TIMEOUT_S,
 ) -> LocalAwsResources:
-    """Create (or bring up to date) the reload queue, its DLQ and the local secret."""
+    """Create (or bring up to date) the reload and ingestion queues with their DLQs, the files
+    bucket and the local secret."""
     sqs = aws_client("sqs", endpoint_url, region)
     dlq_url, dlq_arn = _ensure_queue(sqs, RELOAD_DLQ, {})
     redrive = {"deadLetterTargetArn": dlq_arn, "maxReceiveCount": str(MAX_RECEIVE_COUNT)}
@@ -122,6 +129,19 @@ def bootstrap(
         sqs,
         RELOAD_QUEUE,
         {"VisibilityTimeout": str(visibility_timeout_s), "RedrivePolicy": json.dumps(redrive)},
+    )
+    ingest_dlq_url, ingest_dlq_arn = _ensure_queue(sqs, INGEST_DLQ, {})
+    ingest_redrive = {
+        "deadLetterTargetArn": ingest_dlq_arn,
+        "maxReceiveCount": str(MAX_RECEIVE_COUNT),
+    }
+    ingest_url, _ = _ensure_queue(
+        sqs,
+        INGEST_QUEUE,
+        {
+            "VisibilityTimeout": str(INGEST_VISIBILITY_TIMEOUT_S),
+            "RedrivePolicy": json.dumps(ingest_redrive),
+        },
     )
     _ensure_bucket(aws_client("s3", endpoint_url, region), FILES_BUCKET, region)
     secrets = aws_client("secretsmanager", endpoint_url, region)
@@ -141,6 +161,8 @@ def bootstrap(
         dlq_url=dlq_url,
         dlq_arn=dlq_arn,
         secret_id=LOCAL_SECRET_ID,
+        ingest_queue_url=ingest_url,
+        ingest_dlq_url=ingest_dlq_url,
     )
 
 
@@ -176,6 +198,8 @@ def local_aws_environment(
         "AGENTHUB_AWS__RELOAD_QUEUE_URL": resources.queue_url,
         "AGENTHUB_AWS__FILES_BUCKET": resources.files_bucket,
     }
+    if resources.ingest_queue_url:
+        env["AGENTHUB_AWS__INGEST_QUEUE_URL"] = resources.ingest_queue_url
     if keep_real_aws_for_others:
         env["AWS_ENDPOINT_URL_SQS"] = resources.endpoint_url
         env["AWS_ENDPOINT_URL_SECRETS_MANAGER"] = resources.endpoint_url

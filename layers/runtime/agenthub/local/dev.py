@@ -27,6 +27,7 @@ from agenthub.errors import AgentHubError, ConfigurationError
 
 if TYPE_CHECKING:
     from agenthub.local.aws import LocalAwsResources
+    from agenthub.local.chroma import EmbeddedChroma
     from agenthub.local.lambda_runtime import FunctionRunner
     from agenthub.local.template_routes import FunctionSpec
 
@@ -150,19 +151,24 @@ class DevStack:
         self._runners: dict[str, FunctionRunner] = {}
         self._functions: dict[str, FunctionSpec] = {}
         self._resources: LocalAwsResources | None = None
+        self._chroma: EmbeddedChroma | None = None
 
     # -- lifecycle ------------------------------------------------------------------------
 
     def start(self) -> StackInfo:
         self._prepare()
+        self._spawn_chroma()  # it takes seconds to come up: meanwhile the rest starts
         endpoint = self._start_aws()
         self._start_database()
         self._start_redis()
         self._start_demo_api()
+        self._start_chroma()
         self._seed()
         self._start_gateway()
         self._warm_chat()
         self._start_poller(endpoint)
+        self._start_ingest_poller(endpoint)
+        self._index_demo_knowledge()
         self._start_schedule()
         return self.info
 
@@ -450,6 +456,78 @@ class DevStack:
             self._cleanup.callback(poller.stop)
             step.detail = f"agenthub-config-reload {self.console.arrow} {spec.logical_id}"
 
+    # -- knowledge (RAG): Chroma, the ingestion queue, the demo policies ----------------------
+
+    def _spawn_chroma(self) -> None:
+        from agenthub.embedded import free_port
+        from agenthub.local.chroma import EmbeddedChroma
+        from agenthub.settings import get_settings
+
+        if os.environ.get("CHROMA_URL"):
+            return
+        self._chroma = EmbeddedChroma(
+            Path(get_settings().state_dir).resolve() / "chroma",
+            port=free_port(),
+            host=self.options.host,
+        )
+        self._chroma.spawn()
+        self._cleanup.callback(self._chroma.stop)
+
+    def _start_chroma(self) -> None:
+        from agenthub import composition
+
+        configured = os.environ.get("CHROMA_URL")
+        with self.console.step("Chroma (CHROMA_URL)" if configured else "Chroma") as step:
+            if configured or self._chroma is None:
+                url = configured or ""
+            else:
+                url = self._chroma.wait_ready()
+                self._setenv("CHROMA_URL", url)
+                composition.reset()
+            step.detail = url
+
+    def _start_ingest_poller(self, endpoint: str) -> None:
+        from agenthub.local.aws import aws_client
+        from agenthub.local.poller import SqsEventSourcePoller
+        from agenthub.local.template_routes import function_in_dir
+        from agenthub.settings import get_settings
+
+        spec = function_in_dir(self._functions, "ingest")
+        if spec is None or self._resources is None or not self._resources.ingest_queue_url:
+            self.console.line("  (no ingest function in the template: documents stay queued)")
+            return
+        region = get_settings().aws.region
+        with self.console.step("Ingestion queue poller") as step:
+            poller = SqsEventSourcePoller(
+                sqs=aws_client("sqs", endpoint, region),
+                queue_url=self._resources.ingest_queue_url,
+                invoke=self._runners[spec.logical_id].invoke,
+                wait_time_s=self.options.poll_wait_s,
+                region=region,
+                on_batch=lambda outcome: self._print_batch(
+                    spec.logical_id, outcome, queue="ingestion queue"
+                ),
+            )
+            poller.queue_arn()
+            poller.start()
+            self._cleanup.callback(poller.stop)
+            step.detail = f"agenthub-ingest {self.console.arrow} {spec.logical_id}"
+
+    def _index_demo_knowledge(self) -> None:
+        from agenthub import composition
+        from agenthub.services.seed_knowledge import queue_demo_documents
+
+        with self.console.step("Demo knowledge (policies)") as step:
+            publisher = composition.get_ingest_publisher()
+            queued = queue_demo_documents(
+                sessions=composition.get_sessionmaker(),
+                store=composition.get_object_store(),
+                enqueue=publisher.publish,
+            )
+            step.detail = (
+                f"({queued} documents queued for indexing)" if queued else "(already indexed)"
+            )
+
     def _start_schedule(self) -> None:
         from agenthub.local.schedule import IntervalSchedule
         from agenthub.local.template_routes import function_in_dir
@@ -480,9 +558,9 @@ class DevStack:
             f"({call.duration_s:.2f} s)"
         )
 
-    def _print_batch(self, function: str, outcome: Any) -> None:
+    def _print_batch(self, function: str, outcome: Any, queue: str = "reload queue") -> None:
         line = (
-            f"  {self.console.arrow} reload queue: {outcome.received} message(s) to {function}: "
+            f"  {self.console.arrow} {queue}: {outcome.received} message(s) to {function}: "
             f"{outcome.succeeded} done, {len(outcome.failed_ids)} failed"
         )
         if outcome.error:
@@ -540,7 +618,9 @@ def print_ready(
     console.line(f"  LLM: {info.llm}")
     console.line(f"  API gateway        {info.gateway_url}")
     console.line(f"  Demo business API  {info.api_url}  (docs at {info.api_url}/docs)")
-    console.line(f"  Local AWS          {info.aws_url}  (SQS agenthub-config-reload + DLQ)")
+    console.line(
+        f"  Local AWS          {info.aws_url}  (SQS agenthub-config-reload, agenthub-ingest + DLQs)"
+    )
     console.line(f"  State directory    {state_dir}  (`agenthub dev --reset` wipes it)")
     console.line("")
     console.line(f"Development token ({DEMO_TENANT}/{DEMO_USER}, valid {ttl_h:g} h):")

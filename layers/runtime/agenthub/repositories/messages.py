@@ -36,6 +36,8 @@ class NewMessage:
     cost_usd: Decimal = Decimal("0")
     latency_ms: int | None = None
     llm_model: str | None = None
+    # Knowledge citations of an answer: [{document_id, title, snippet, score}].
+    citations: list[Any] | None = None
 
 
 class MessageRepository:
@@ -184,4 +186,5 @@ def _row(tenant_id: str, session_id: uuid.UUID, *, seq: int, message: NewMessage
         cost_usd=Decimal(message.cost_usd),
         latency_ms=message.latency_ms,
         llm_model=message.llm_model,
+        citations=builtins.list(message.citations) if message.citations else None,
     )

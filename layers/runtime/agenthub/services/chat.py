@@ -33,6 +33,7 @@ from agenthub.observability import get_logger
 from agenthub.repositories import ChatSessionRepository, MessageRepository
 from agenthub.repositories.messages import NewMessage
 from agenthub.services.uploads import attachment_note, attachments_data, link_attachments
+from agenthub.tools.base import CITATIONS_KEY
 
 
 class RuntimeConfigSource(Protocol):
@@ -77,6 +78,8 @@ class ChatAnswer:
     routing: Routing
     tool_calls: list[dict[str, Any]]
     llm_calls: list[dict[str, Any]]
+    # Knowledge chunks the answer drew on (RAG tools): [{document_id, title, snippet, score}].
+    citations: list[dict[str, Any]] = field(default_factory=list)
 
 
 class ChatService:
@@ -110,6 +113,8 @@ class ChatService:
             tenant_id=turn.tenant_id, user_id=turn.user_id, session_id=str(session_id)
         )
         usage = UsageCollector(prices=_prices(config))
+        # Chunks the knowledge tools cite in this turn (the answer's citations).
+        cited: list[dict[str, Any]] = []
         marker = self._checkpoints.marker()
         # Who is calling reaches the tools as the run's context (LangGraph runtime context).
         context = ToolContext(
@@ -121,7 +126,7 @@ class ChatService:
             attachments=turn.attachments,
         )
         run_config: dict[str, Any] = {
-            "configurable": {"thread_id": thread},
+            "configurable": {"thread_id": thread, CITATIONS_KEY: cited},
             "callbacks": [usage, DeadlineGuard(timeout_s=self._turn_timeout_s)],
             "recursion_limit": self._max_steps,
             "metadata": self._checkpoints.turn_metadata(marker),
@@ -138,8 +143,9 @@ class ChatService:
             latency_ms = int((self._clock() - started) * 1000)
             totals = usage.totals()
             tool_calls = list(answer.tool_calls)
+            citations = _unique_citations(cited)
             message_id = self._store_turn(
-                turn, session_id, answer, tool_calls, totals, latency_ms, usage
+                turn, session_id, answer, tool_calls, totals, latency_ms, usage, citations
             )
         except Exception as exc:
             # No half turn: neither the checkpoint nor the messages keep anything of it.
@@ -165,6 +171,7 @@ class ChatService:
             routing=routing or Routing(answer.agent, ""),
             tool_calls=tool_calls,
             llm_calls=[asdict(call) for call in usage.calls],
+            citations=citations,
         )
 
     # --- Reuse: the streamed turn (services/chat_stream.py) runs this same turn ---------------
@@ -231,6 +238,7 @@ class ChatService:
         totals: Usage,
         latency_ms: int,
         usage: UsageCollector,
+        citations: list[dict[str, Any]] | None = None,
     ) -> uuid.UUID:
         models = sorted({call.model_name for call in usage.calls if call.model_name})
         user = NewMessage(
@@ -249,6 +257,7 @@ class ChatService:
             cost_usd=totals.cost_usd,
             latency_ms=latency_ms,
             llm_model=",".join(models) or None,
+            citations=citations or None,
         )
         with transaction(self._sessions) as db:
             messages = MessageRepository(db)
@@ -277,3 +286,13 @@ class ChatService:
 def _prices(config: TenantRuntimeConfig) -> dict[str, tuple[Decimal, Decimal]]:
     specs = [config.llm, *(a.llm for a in config.agents if a.llm is not None)]
     return {s.model_name: (s.input_price_per_1k, s.output_price_per_1k) for s in specs}
+
+
+def _unique_citations(cited: list[dict[str, Any]]) -> list[dict[str, Any]]:
+    """Each cited chunk once (an agent may search twice), best score first."""
+    best: dict[tuple[str, str], dict[str, Any]] = {}
+    for citation in cited:
+        key = (str(citation.get("document_id")), str(citation.get("snippet")))
+        if key not in best or citation.get("score", 0) > best[key].get("score", 0):
+            best[key] = citation
+    return sorted(best.values(), key=lambda c: -float(c.get("score") or 0))

@@ -10,7 +10,7 @@ run picks up where it stopped; running again after a complete run deletes nothin
 from __future__ import annotations
 
 import uuid
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from dataclasses import asdict, dataclass, field
 from datetime import UTC, datetime, timedelta
 from typing import TYPE_CHECKING, Any
@@ -29,6 +29,9 @@ if TYPE_CHECKING:
 DEFAULT_BATCH_SIZE = 200
 # Longer than one batch can take (statement timeout included), short of the Lambda timeout.
 DEFAULT_SAFETY_MARGIN_MS = 20_000
+
+# Purges the vectors and files of tenants not in the given set; the tenants purged.
+TenantDataSweep = Callable[[set[str]], Sequence[str]]
 
 # Milliseconds left before the deadline (a Lambda context's `get_remaining_time_in_millis`).
 RemainingTime = Callable[[], int]
@@ -96,6 +99,7 @@ class RetentionService:
         *,
         sessions: sessionmaker[Session],
         threads: ThreadStore,
+        tenant_data_sweep: TenantDataSweep | None = None,
         batch_size: int = DEFAULT_BATCH_SIZE,
         safety_margin_ms: int = DEFAULT_SAFETY_MARGIN_MS,
         clock: Callable[[], datetime] = lambda: datetime.now(UTC),
@@ -105,6 +109,7 @@ class RetentionService:
             raise ValueError("batch_size must be at least 1")
         self._sessions = sessions
         self._threads = threads
+        self._tenant_data_sweep = tenant_data_sweep
         self._batch_size = batch_size
         self._safety_margin_ms = safety_margin_ms
         self._clock = clock
@@ -137,9 +142,25 @@ class RetentionService:
                     get_logger().info(
                         "unsent uploads removed", extra={"tenant_id": tenant, "uploads": swept}
                     )
+        if finished and not dry_run and tenant_id is None:
+            self._sweep_deleted_tenants()
         report = totals.report(finished=finished, dry_run=dry_run)
         get_logger().info("retention run", extra={"retention": report.as_dict()})
         return report
+
+    def _sweep_deleted_tenants(self) -> None:
+        """Vectors and files of tenants that no longer exist (a tenant deletion whose purge did
+        not finish); best effort: the conversations' retention is done either way."""
+        if self._tenant_data_sweep is None:
+            return
+        try:
+            known = {tenant for tenant, _ in self._tenants(None)}
+            swept = self._tenant_data_sweep(known)
+        except Exception as exc:
+            get_logger().warning("tenant data sweep failed", extra={"error": type(exc).__name__})
+            return
+        if swept:
+            get_logger().info("tenant data swept", extra={"tenants": list(swept)})
 
     def _tenants(self, tenant_id: str | None) -> list[tuple[str, int]]:
         with self._sessions() as db:

@@ -35,6 +35,7 @@ from agenthub.repositories import (
 )
 from agenthub.services.seed_analysis import seed_analysis
 from agenthub.services.seed_documents import seed_documents
+from agenthub.services.seed_knowledge import seed_knowledge
 
 DEMO_TENANTS = (("acme", "ACME Trading JSC"), ("globex", "Globex Logistics Co."))
 MST_PATTERN = r"^[0-9]{10}(-[0-9]{3})?$"
@@ -405,6 +406,13 @@ def seed_demo(db: Session, *, keyring: KeyRing, api_url: str | None = None) -> S
     if seed_analysis(db, keyring=keyring, tenant_ids=ctx.tenant_ids):
         ctx.changed_tenants.update(ctx.tenant_ids)
     if seed_documents(db, tenant_ids=ctx.tenant_ids):
+        ctx.changed_tenants.update(ctx.tenant_ids)
+    knowledge = seed_knowledge(db, tenant_ids=ctx.tenant_ids)  # after analysis: its RAG tool
+    if (
+        knowledge.tool_created
+        or knowledge.knowledge_bases_created
+        or knowledge.assigned_to_analysis
+    ):
         ctx.changed_tenants.update(ctx.tenant_ids)
     # ---
 

@@ -160,6 +160,20 @@ class ObjectStore:
             raise StorageError("the files could not be deleted") from exc
         return deleted
 
+    def tenant_ids_with_files(self) -> list[str]:
+        """The tenant ids that have at least one object (for sweeping deleted tenants)."""
+        found: list[str] = []
+        try:
+            paginator = self._client.get_paginator("list_objects_v2")
+            for page in paginator.paginate(Bucket=self.bucket, Prefix="tenant/", Delimiter="/"):
+                for prefix in page.get("CommonPrefixes", []):
+                    tenant_id = str(prefix["Prefix"]).removeprefix("tenant/").rstrip("/")
+                    if _SEGMENT.fullmatch(tenant_id):
+                        found.append(tenant_id)
+        except Exception as exc:
+            raise StorageError("the files could not be listed") from exc
+        return sorted(found)
+
     def presign_put(
         self,
         *,

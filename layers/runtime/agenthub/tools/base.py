@@ -32,6 +32,8 @@ from agenthub.observability import get_logger
 TOOL_NAME = re.compile(r"^[A-Za-z0-9_-]{1,64}$")
 # A list-like collector (anything with `append(dict)`) for per-call metrics.
 TOOL_CALLS_KEY = "agenthub_tool_calls"
+# A list-like collector for the citations tools return (RAG: {document_id, title, snippet, score}).
+CITATIONS_KEY = "agenthub_citations"
 
 ErrorType = Literal[
     "http_status",
@@ -79,6 +81,7 @@ class ToolFailure(ToolException):
 class CallResult:
     content: str
     http_status: int | None = None
+    citations: tuple[dict[str, Any], ...] = ()
 
 
 # Runs one validated call for the caller in the context; raises ToolFailure when it fails.
@@ -134,6 +137,10 @@ def runtime_tool(
                 artifact=record,
             )
         record = _record(config, tool_id, name, started, "ok", result.http_status)
+        if result.citations:
+            cited = (config.get("configurable") or {}).get(CITATIONS_KEY)
+            if cited is not None:
+                cited.extend(result.citations)
         if tool_call_id is None:
             return result.content
         # The call's metrics travel with its result (the artifact), not re-joined by name.

@@ -1,7 +1,7 @@
 """Tools built at runtime from their stored specs: one builder per tool type.
 
-HTTP_GET, HTTP_POST, DB_QUERY and OCR exist today; RAG gets a builder in `BUILDERS` when it
-are written, taking what they need from `ToolDependencies`.
+HTTP_GET, HTTP_POST, RAG, DB_QUERY and OCR each have a builder in `BUILDERS`, taking what they
+need from `ToolDependencies`.
 """
 
 from __future__ import annotations
@@ -16,6 +16,7 @@ from agenthub.domain import ToolSpec
 from agenthub.errors import AgentHubError, ValidationFailedError
 from agenthub.tools.base import TOOL_NAME
 from agenthub.tools.http import Decrypt, HttpClientFactory, build_http_tool
+from agenthub.tools.rag import KnowledgeFactory, build_rag_tool
 
 if TYPE_CHECKING:
     from agenthub.tools.db_pools import DataSourcePools
@@ -35,6 +36,8 @@ class ToolDependencies:
     data_source_pools: DataSourcePools | None = None
     # OCR tools: the file store and the engine, built lazily (None: OCR tools unavailable).
     documents: DocumentDependencies | None = None
+    # RAG: the knowledge search (built on first use: Chroma and embeddings are not cheap).
+    knowledge: KnowledgeFactory | None = None
 
 
 ToolBuilder = Callable[[ToolSpec, ToolDependencies], BaseTool]
@@ -48,6 +51,10 @@ def _http_tool(spec: ToolSpec, deps: ToolDependencies) -> BaseTool:
         default_timeout_s=deps.default_timeout_s,
         max_response_bytes=deps.max_response_bytes,
     )
+
+
+def _rag_tool(spec: ToolSpec, deps: ToolDependencies) -> BaseTool:
+    return build_rag_tool(spec, knowledge=deps.knowledge)
 
 
 def _ocr_tool(spec: ToolSpec, deps: ToolDependencies) -> BaseTool:
@@ -72,6 +79,7 @@ BUILDERS: dict[str, ToolBuilder] = {
     "HTTP_POST": _http_tool,
     "DB_QUERY": _db_query_tool,
     "OCR": _ocr_tool,
+    "RAG": _rag_tool,
 }
 
 

@@ -11,10 +11,11 @@ from agenthub.errors import SsrfBlockedError, ValidationFailedError
 from agenthub.settings import get_settings
 from agenthub.tools.base import TOOL_NAME
 from agenthub.tools.http import METHOD_BY_TYPE, parse_http_config
+from agenthub.tools.rag import parse_rag_config
 from agenthub.tools.schema import validate_input_schema
 from agenthub.tools.ssrf import Resolver, check_url, system_resolver
 
-NOT_AVAILABLE_YET = frozenset({"RAG", "OCR"})
+NOT_AVAILABLE_YET: frozenset[str] = frozenset()
 
 ConfigValidator = Callable[[str, dict[str, Any], "dict[str, Any] | None", Resolver], None]
 
@@ -77,6 +78,17 @@ def _validate_http(
         ) from exc
 
 
+def _validate_rag(
+    tool_type: str,
+    config: dict[str, Any],
+    input_schema: dict[str, Any] | None,
+    resolver: Resolver,
+) -> None:
+    # The knowledge base is a name resolved in the calling tenant at run time (tools are
+    # global); the tool admin checks that a tenant-scoped tool names one of its tenant's own.
+    parse_rag_config(config, input_schema)
+
+
 def _validate_db_query(
     tool_type: str,
     config: dict[str, Any],
@@ -90,5 +102,23 @@ def _validate_db_query(
     parse_db_query_config(config, input_schema=input_schema)
 
 
+def _validate_ocr(
+    tool_type: str,
+    config: dict[str, Any],
+    input_schema: dict[str, Any] | None,
+    resolver: Resolver,
+) -> None:
+    # The file comes from the turn's attachments, never from the config; only the default
+    # document kind may be set.
+    kind = config.get("kind", "auto")
+    if set(config) - {"kind"} or kind not in {"auto", "invoice", "receipt", "text"}:
+        raise ValidationFailedError(
+            "config: an OCR tool takes only `kind` (auto, invoice, receipt or text)",
+            details=[{"field": "config", "message": "only `kind`: auto, invoice, receipt, text"}],
+        )
+
+
 _VALIDATORS: dict[str, ConfigValidator] = dict.fromkeys(METHOD_BY_TYPE, _validate_http)
+_VALIDATORS["RAG"] = _validate_rag
 _VALIDATORS["DB_QUERY"] = _validate_db_query
+_VALIDATORS["OCR"] = _validate_ocr

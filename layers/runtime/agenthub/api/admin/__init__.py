@@ -12,7 +12,16 @@ from fastapi import FastAPI
 from fastapi.openapi.docs import get_swagger_ui_html
 from fastapi.responses import HTMLResponse
 
-from agenthub.api.admin import agents, catalogue, data_sources, metrics, tenants, tools
+from agenthub.api.admin import (
+    agents,
+    catalogue,
+    data_sources,
+    knowledge,
+    metrics,
+    tenant_deletion,
+    tenants,
+    tools,
+)
 from agenthub.api.app import create_app
 
 
@@ -24,8 +33,18 @@ def create_admin_app() -> FastAPI:
             "configs and read usage metrics. Changes need the version you read "
             '(`If-Match: "<version>"` or a `version` field) and are audited.'
         ),
+        body_limits=knowledge.BODY_LIMITS,
     )
-    for module in (agents, tools, tenants, data_sources, catalogue, metrics):
+    for module in (
+        agents,
+        tools,
+        tenants,
+        data_sources,
+        catalogue,
+        metrics,
+        knowledge,
+        tenant_deletion,
+    ):
         app.include_router(module.router)
 
     # API Gateway routes only /api/admin/* to this function: serve the docs under it too.

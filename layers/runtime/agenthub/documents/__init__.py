@@ -1,0 +1,1 @@
+"""Documents: what a file says, as text (extract). OCR for scanned files plugs in here."""
