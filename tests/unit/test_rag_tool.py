@@ -15,6 +15,7 @@ from agenthub.domain import TOOL_CONTEXT_KEY, ToolContext, ToolSpec
 from agenthub.errors import NotFoundError, ServiceUnavailableError, ValidationFailedError
 from agenthub.tools import build_tool, validate_tool_config
 from agenthub.tools.base import CITATIONS_KEY, TOOL_CALLS_KEY
+from agenthub.tools.registry import ToolDependencies
 
 SCHEMA = {"type": "object", "properties": {"query": {"type": "string"}}, "required": ["query"]}
 
@@ -62,6 +63,19 @@ def _spec(**config: Any) -> ToolSpec:
     )
 
 
+def _deps(knowledge: Any) -> ToolDependencies:
+    """Only the knowledge search matters to a RAG tool."""
+    return ToolDependencies(http_client_factory=_no_http, decrypt=_no_decrypt, knowledge=knowledge)
+
+
+def _no_http() -> Any:
+    raise AssertionError("a RAG tool makes no HTTP call of its own")
+
+
+def _no_decrypt(token: str) -> Any:
+    raise AssertionError("a RAG tool decrypts nothing")
+
+
 def _run(tool: Any, tenant: str, query: str) -> tuple[Any, list[Any], list[Any]]:
     citations: list[Any] = []
     calls: list[Any] = []
@@ -80,7 +94,7 @@ def test_the_tool_searches_the_callers_tenant_and_returns_cited_chunks() -> None
             ("globex", "policies"): [Hit("d9", "Payment terms", "Net 45.", 0.9)],
         }
     )
-    tool = build_tool(_spec(top_k=2), knowledge=lambda: knowledge)
+    tool = build_tool(_spec(top_k=2), _deps(lambda: knowledge))
 
     result, citations, calls = _run(tool, "acme", "payment terms")
 
@@ -99,7 +113,7 @@ def test_the_tool_searches_the_callers_tenant_and_returns_cited_chunks() -> None
 
 def test_a_tenant_without_that_knowledge_base_gets_a_tool_error_not_another_tenants() -> None:
     knowledge = InMemoryKnowledge({("acme", "policies"): [Hit("d1", "T", "x", 0.9)]})
-    tool = build_tool(_spec(), knowledge=lambda: knowledge)
+    tool = build_tool(_spec(), _deps(lambda: knowledge))
 
     result, citations, _ = _run(tool, "globex", "payment terms")
 
@@ -113,7 +127,7 @@ def test_an_unavailable_knowledge_store_is_a_tool_error_the_agent_can_explain() 
         def search(self, **_: Any) -> Sequence[Hit]:
             raise ServiceUnavailableError("the knowledge store is unavailable")
 
-    tool = build_tool(_spec(), knowledge=lambda: Down())
+    tool = build_tool(_spec(), _deps(lambda: Down()))
     result, _, calls = _run(tool, "acme", "returns")
     assert result["error"]["status"] == 503
     assert "unavailable" in result["error"]["message"]

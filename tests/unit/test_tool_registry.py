@@ -133,13 +133,6 @@ def test_the_model_visible_schema_has_no_trace_of_the_caller_or_the_runtime(
     assert set(tool.tool_call_schema.model_fields) == {"mst", "status", "page"}
 
 
-@pytest.mark.parametrize("tool_type", ["FTP"])
-def test_tool_types_without_a_builder_are_not_available_yet(base_env: None, tool_type: str) -> None:
-    with pytest.raises(ValidationFailedError) as caught:
-        build_tool(spec(type=tool_type), deps())
-    assert caught.value.message == f"tool type {tool_type} is not available yet"
-
-
 def test_an_ocr_tool_without_the_file_store_and_engine_is_refused_clearly(
     base_env: None,
 ) -> None:
@@ -506,9 +499,7 @@ def test_the_allow_list_from_settings_lets_the_local_demo_api_be_saved(base_env:
     validate_tool_config("HTTP_GET", {"url": "http://localhost:8001/debt"}, resolver=internal)
 
 
-@pytest.mark.parametrize(
-    ("tool_type", "reason"), [("OCR", "not available yet"), ("SOAP", "unknown")]
-)
+@pytest.mark.parametrize(("tool_type", "reason"), [("SOAP", "unknown"), ("FTP", "unknown")])
 def test_other_tool_types_are_refused(base_env: None, tool_type: str, reason: str) -> None:
     with pytest.raises(ValidationFailedError) as caught:
         validate_tool_config(tool_type, {})
@@ -564,9 +555,11 @@ def test_an_unbuildable_tool_is_left_out_instead_of_failing_the_agent() -> None:
         input_schema={"type": "object", "properties": {"q": {"type": "string"}}},
         config={"url": "https://erp.example.com/lookup"},
     )
+    # An OCR tool where no file store and engine are configured cannot be built.
     not_yet = good.model_copy(update={"id": uuid.uuid4(), "name": "read_scan", "type": "OCR"})
+    without_documents = dataclasses.replace(deps(), documents=None)
 
-    tools = build_available_tools([not_yet, good, good], deps())
+    tools = build_available_tools([not_yet, good, good], without_documents)
 
     assert [t.name for t in tools] == ["lookup"]
 
