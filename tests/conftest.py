@@ -7,6 +7,7 @@ flushed Redis database. Tiers follow the folder: tests/unit, tests/integration, 
 from __future__ import annotations
 
 import os
+import shutil
 import tempfile
 import uuid
 from collections.abc import Iterator
@@ -23,6 +24,30 @@ pytest_plugins = ["tests.support.servers", "tests.integration.storage_fixtures"]
 
 TEST_ISSUER = "https://auth.test.agenthub"
 TEST_AUDIENCE = "agenthub-api"
+
+
+_OWN_BASETEMP = pytest.StashKey[Path]()
+
+
+def pytest_configure(config: pytest.Config) -> None:
+    """A temporary root of this run's own, unless --basetemp names one.
+
+    pytest's shared root (/tmp/pytest-of-<user>) is re-locked to 0700 and pruned by every new
+    run; the embedded PostgreSQL of a running suite (the e2e stack's included) runs as another
+    user and loses its data directory when a second `make test` starts. A fresh directory per
+    run keeps parallel runs apart; it is removed when the run ends.
+    """
+    if config.option.basetemp is None and not hasattr(config, "workerinput"):
+        root = Path(tempfile.mkdtemp(prefix="agenthub-pytest-"))
+        root.chmod(0o755)
+        config.option.basetemp = str(root / "base")
+        config.stash[_OWN_BASETEMP] = root
+
+
+def pytest_unconfigure(config: pytest.Config) -> None:
+    root = config.stash.get(_OWN_BASETEMP, None)
+    if root is not None:
+        shutil.rmtree(root, ignore_errors=True)
 
 
 def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:

@@ -115,3 +115,30 @@ def test_an_unreachable_ingestion_queue_marks_the_document_failed_and_a_new_uplo
     assert again.body["ingestion"] == "queued"
     drain_ingest()
     assert _statuses(admin, "offline-queue")["Returns"]["status"] == "ready"
+
+
+def test_a_scanned_policy_image_is_read_by_ocr_and_indexed(
+    stack: KnowledgeStack, admin: Admin, drain_ingest: Drain
+) -> None:
+    # GIVEN a policy that exists only as a picture (no text layer), drawn like a scan
+    from tests.integration.knowledge_support import upload_bytes
+    from tests.support.documents import draw_page, png_bytes
+
+    scan = png_bytes(draw_page(("WARRANTY POLICY", "All machines carry a 24 month warranty.")))
+    assert admin("POST", kb_path("acme"), {"name": "scans"}).status == 201
+    uploaded = upload_bytes(admin, "acme", "scans", "Warranty (scan)", scan, "image/png")
+    assert uploaded.status == 202, uploaded.body
+
+    # WHEN the ingest function consumes the queue
+    drain_ingest()
+
+    # THEN the same OCR that reads chat attachments gave it text, and it was indexed
+    document = _statuses(admin, "scans")["Warranty (scan)"]
+    assert document["status"] == "ready", document.get("failure_reason")
+    assert int(str(document["chunk_count"])) >= 1
+    from agenthub import composition
+
+    hits = composition.get_knowledge_search().search(
+        tenant_id="acme", knowledge_base="scans", query="warranty months", top_k=1
+    )
+    assert hits and "24 month" in hits[0].text

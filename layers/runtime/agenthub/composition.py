@@ -642,4 +642,23 @@ def get_ingestor() -> Ingestor:
         store=get_object_store(),
         chroma=get_chroma_client(),
         embedders=get_embedder,
+        ocr=_ocr_text,
     )
+
+
+def _ocr_text(data: bytes, content_type: str, key: str) -> str:
+    """Knowledge ingestion reads scans and images as chat attachments are read (one engine)."""
+    from agenthub.documents.ocr import Document
+    from agenthub.documents.reader import read_document
+
+    documents = get_document_dependencies()
+    bucket = get_settings().aws.files_bucket
+    document = Document(
+        data=data,
+        content_type=content_type,
+        filename=key.rsplit("/", 1)[-1],
+        location=(bucket, key) if bucket else None,
+    )
+    return read_document(
+        document, engine=documents.engine(), kind="text", limits=documents.limits
+    ).text

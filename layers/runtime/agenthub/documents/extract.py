@@ -88,7 +88,7 @@ def check_type(data: bytes, declared: str) -> str:
             raise ExtractionError(f"the file is not {content_type}: its signature does not match")
         return content_type
     raise ExtractionError(
-        f"unsupported content type {content_type!r}: use text, Markdown, HTML or PDF"
+        f"unsupported content type {content_type!r}: use text, Markdown, HTML, PDF or an image"
     )
 
 

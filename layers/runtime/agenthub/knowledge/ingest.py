@@ -9,6 +9,7 @@ A message for a document that no longer exists (deleted meanwhile) is done: noth
 from __future__ import annotations
 
 import hashlib
+from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Literal
 
@@ -16,7 +17,7 @@ from sqlalchemy.orm import Session, sessionmaker
 
 from agenthub.db.engine import transaction
 from agenthub.db.models import DocumentStatus
-from agenthub.documents.extract import ExtractionError, extract
+from agenthub.documents.extract import ExtractionError, NeedsOcrError, extract
 from agenthub.errors import AgentHubError
 from agenthub.knowledge.chroma import ChromaClient, VectorRecord
 from agenthub.knowledge.chunking import MAX_CHUNKS, chunk_text
@@ -28,6 +29,11 @@ from agenthub.storage.objects import ObjectStore
 
 MAX_DOCUMENT_BYTES = 50 * 1024 * 1024
 _UPSERT_BATCH = 256
+
+
+# Scanned PDFs and images: (bytes, content type, storage key) -> their text, by OCR (the same
+# reading chat attachments get: agenthub.documents.reader). None where no engine is configured.
+OcrReader = Callable[[bytes, str, str], str]
 
 
 class IngestFailedError(Exception):
@@ -62,12 +68,14 @@ class Ingestor:
         chroma: ChromaClient,
         embedders: EmbedderFactory,
         max_bytes: int = MAX_DOCUMENT_BYTES,
+        ocr: OcrReader | None = None,
     ) -> None:
         self._sessions = sessions
         self._store = store
         self._chroma = chroma
         self._embedders = embedders
         self._max_bytes = max_bytes
+        self._ocr = ocr
 
     def ingest(self, message: IngestMessage) -> IngestOutcome:
         tenant_id, document_id = message.tenant_id, message.document_id
@@ -120,13 +128,29 @@ class Ingestor:
         )
         return IngestOutcome(str(document_id), "ready", chunks)
 
+    def _text_of(self, data: bytes, job: _Job) -> str:
+        try:
+            return extract(data, job.content_type).text
+        except NeedsOcrError:
+            if self._ocr is None:
+                raise
+        from agenthub.documents.ocr import DocumentError
+
+        try:
+            text = self._ocr(data, job.content_type, job.storage_key).strip()
+        except DocumentError as exc:
+            raise ExtractionError(exc.message) from exc
+        if not text:
+            raise ExtractionError("OCR found no text in the file")
+        return text
+
     def _index(self, tenant_id: str, document_id: str, job: _Job, model: object) -> int:
         stored = self._store.get(
             tenant_id=tenant_id, key=job.storage_key, max_bytes=self._max_bytes
         )
         if hashlib.sha256(stored.body).hexdigest() != job.checksum:
             raise ExtractionError("the uploaded content does not match its declared sha256")
-        text = extract(stored.body, job.content_type).text
+        text = self._text_of(stored.body, job)
         chunks = chunk_text(text, chunk_size=job.chunk_size, chunk_overlap=job.chunk_overlap)
         if len(chunks) > MAX_CHUNKS:
             raise ExtractionError(f"the document makes more than {MAX_CHUNKS} chunks")

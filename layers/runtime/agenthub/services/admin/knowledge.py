@@ -26,7 +26,12 @@ from typing import Any, Literal
 from sqlalchemy.orm import Session
 
 from agenthub.db.models import DocumentStatus, KnowledgeBase, KnowledgeDocument
-from agenthub.documents.extract import SUPPORTED_TYPES, ExtractionError, check_type
+from agenthub.documents.extract import (
+    IMAGE_TYPES,
+    SUPPORTED_TYPES,
+    ExtractionError,
+    check_type,
+)
 from agenthub.errors import ConflictError, PayloadTooLargeError
 from agenthub.knowledge.chroma import ChromaClient
 from agenthub.knowledge.embeddings import resolve_model
@@ -333,8 +338,10 @@ class KnowledgeAdmin:
     ) -> UploadGrant:
         actor.require_tenant(tenant_id)
         content_type = request.content_type.split(";", 1)[0].strip().lower()
-        if content_type not in SUPPORTED_TYPES:
-            raise invalid("content_type", "use text, Markdown, HTML or PDF")
+        if content_type not in SUPPORTED_TYPES | IMAGE_TYPES:
+            raise invalid(
+                "content_type", "use text, Markdown, HTML, PDF or an image (PNG, JPEG, ...)"
+            )
         if not 0 < request.size <= MAX_DOCUMENT_BYTES:
             raise invalid("size", f"between 1 and {MAX_DOCUMENT_BYTES} bytes")
         title = _title(request.title)
