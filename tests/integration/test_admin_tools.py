@@ -106,7 +106,7 @@ def test_refused_definitions_are_422_naming_the_field_and_write_nothing(
         "input_schema.type": {**NEW_TOOL, "input_schema": {"type": "array"}},
         "config.auth_mode": {**NEW_TOOL, "config": {**NEW_TOOL["config"], "auth_mode": "magic"}},
         "config.body": {**NEW_TOOL, "config": {**NEW_TOOL["config"], "body": ["number"]}},
-        "type": {**NEW_TOOL, "type": "OCR"},
+        "type": {**NEW_TOOL, "type": "SOAP"},
         "name": {**NEW_TOOL, "name": "1bad name"},
     }
     for field, body in cases.items():

@@ -83,7 +83,9 @@ def seed_knowledge(db: Session, *, tenant_ids: Sequence[str] = tuple(FACTS)) -> 
     for tenant_id in tenant_ids:
         if tenants.get(tenant_id) is None:
             continue
+        changed = created
         if bases.get(tenant_id=tenant_id, ref=POLICY_KB) is None:
+            changed = True
             bases.create(
                 tenant_id=tenant_id,
                 name=POLICY_KB,
@@ -95,8 +97,10 @@ def seed_knowledge(db: Session, *, tenant_ids: Sequence[str] = tuple(FACTS)) -> 
             kb_created += 1
         granted = {p.tool_id for p in permissions.list_tool_permissions(tenant_id=tenant_id)}
         if tool.id not in granted:
+            changed = True
             permissions.set_tool(tenant_id=tenant_id, tool_id=tool.id, enabled=True)
-        tenants.bump_config_version(tenant_id=tenant_id)
+        if changed:  # a re-seed that adds nothing leaves the cached config alone
+            tenants.bump_config_version(tenant_id=tenant_id)
     assigned = False
     agents = AgentConfigRepository(db)
     analysis = agents.get_by_name(ANALYSIS_AGENT)
