@@ -147,8 +147,8 @@ AGENT_DESCRIPTION = (
     "Business analysis and reports from the company's analytics database: revenue and sales "
     "by month (charts, trends), top customers and other rankings (tables); and the company's "
     "policies and rules: payment terms and methods, returns, warranty period, when VAT "
-    "invoices are issued, shipping fees policy, support hours (chính sách, điều khoản thanh "
-    "toán, đổi trả hàng, bảo hành)"
+    "invoices are issued, support hours (chính sách, điều khoản thanh toán, đổi trả hàng, "
+    "bảo hành)"
 )
 AGENT_PROMPT = (
     "You are the Analysis agent. You answer questions about the company's figures with your "
