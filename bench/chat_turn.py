@@ -44,6 +44,8 @@ MESSAGE = "Debt for MST 0123456789"
 SLOWER_THAN_BARE_LIMIT = 1.5
 OURS = "agenthub (chat Lambda handler)"
 DIRECT_ANSWERS = False  # --direct-answers: our default flow (card mapped from the tool result)
+# More of the tenant's LLM `extra` settings, for benches that reuse this stack (bench/stream.py).
+LLM_EXTRA: dict[str, Any] = {}
 
 
 @dataclass(frozen=True)
@@ -131,13 +133,16 @@ def _seed(*, api_url: str, fake_base_url: str, api_key: str) -> None:
         use_fake_provider(
             db, tenant_id=TENANT, keyring=get_keyring(), base_url=fake_base_url, api_key=api_key
         )
+        extra = dict(LLM_EXTRA)
         if not DIRECT_ANSWERS:
             # Like for like: the model writes the card after the tool call, as in the bare flow
             # (by default the card is mapped from the tool's result: one model call fewer).
+            extra["direct_tool_answers"] = False
+        if extra:
             db.execute(
                 update(TenantLlmConfig)
                 .where(TenantLlmConfig.tenant_id == TENANT)
-                .values(extra={"direct_tool_answers": False})
+                .values(extra=extra)
             )
             tenants.bump_config_version(tenant_id=TENANT)
 

@@ -48,6 +48,7 @@ def main() -> int:
     from agenthub.services.seed_analysis import QUERY_TOOLS
     from agenthub.tools import build_tool
     from agenthub.tools.db_pools import DataSourcePools
+    from agenthub.tools.registry import ToolDependencies
 
     started = time.perf_counter()
     from agenthub.tools.sql_guard import guard_select
@@ -88,7 +89,10 @@ def main() -> int:
                         config=spec.config,
                         encrypted_data_source_url=keyring.encrypt(url).decode(),
                     ),
-                    data_source_pools=pools,
+                    # A DB_QUERY tool needs only the pools; no HTTP client, nothing to decrypt.
+                    ToolDependencies(
+                        http_client_factory=_unused, decrypt=_unused, data_source_pools=pools
+                    ),
                 )
                 call = {"type": "tool_call", "id": "c", "name": spec.name, "args": calls[spec.name]}
                 timings = []
@@ -106,6 +110,10 @@ def main() -> int:
         finally:
             pools.close()
     return 0
+
+
+def _unused(*_: Any) -> Any:
+    raise AssertionError("a DB_QUERY tool makes no HTTP call and decrypts nothing itself")
 
 
 if __name__ == "__main__":

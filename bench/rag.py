@@ -160,7 +160,7 @@ def _run(repeat: int) -> int:
         ingestor=composition.get_ingestor(),
     )
     index_s = time.perf_counter() - started
-    tool = build_tool(spec, knowledge=composition.get_knowledge_search)
+    tool = build_tool(spec, composition.get_tool_dependencies())
 
     topic_of: dict[str, str] = {}
     from agenthub.db.models import KnowledgeDocument

@@ -134,10 +134,14 @@ def one_turn(client: Any, token: str, message: str, provider: Provider) -> Sampl
 
 
 def main() -> int:
-    import httpx
-
     # bench/chat_turn.py: database, Redis, demo API, fake provider; logs to /dev/null
+    import chat_turn
+    import httpx
     from chat_turn import quiet_stdout, stack
+
+    # The debt card's text is streamed from the model's JSON reply (prompt-and-parse); through
+    # the provider's structured output (a tool call) a card sends no tokens, only its answer.
+    chat_turn.LLM_EXTRA["structured_output"] = "prompt"
 
     from tests.integration.stream_support import serve_repo_gateway
 
