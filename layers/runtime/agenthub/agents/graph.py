@@ -14,6 +14,7 @@ final answers); supervisor and tool traffic stay inside the subgraphs, which do 
 from __future__ import annotations
 
 import json
+import threading
 from collections.abc import Callable, Sequence
 from typing import Annotated, Any, TypedDict
 
@@ -230,23 +231,25 @@ def build_turn_graph(
     tools_for: ToolFactory,
     checkpointer: BaseCheckpointSaver[Any] | None,
 ) -> CompiledStateGraph[Any, Any, Any, Any]:
-    """Compile the graph for one tenant's configuration (cached by the caller per version)."""
+    """Compile the graph for one tenant's configuration (cached by the caller per version).
+
+    Models are set up now (a key that cannot be decrypted is the caller's 503 before the turn
+    starts); each domain agent is compiled when a turn first routes to it, so a cold container's
+    first turn compiles one agent instead of all of them.
+    """
     tenant_model = model_for(tenant.llm)
-    domain_agents = {
-        agent.name: _build_agent(
-            agent,
-            model_for(agent.llm) if agent.llm else tenant_model,
-            agent.llm or tenant.llm,
-            tools_for,
-        )
-        for agent in tenant.agents
-    }
     specs = {agent.name: agent for agent in tenant.agents}
+    models = {
+        agent.name: model_for(agent.llm) if agent.llm else tenant_model for agent in tenant.agents
+    }
+    domain_agents = _CompiledOnFirstUse(
+        lambda spec: _build_agent(spec, models[spec.name], spec.llm or tenant.llm, tools_for)
+    )
 
     def run_agent(payload: dict[str, Any], config: RunnableConfig) -> dict[str, Any]:
         spec = specs[payload["agent"]]
         history = window(payload["messages"], max_tokens=tenant.memory_max_tokens)
-        out = domain_agents[spec.name].invoke({"messages": history}, config)
+        out = domain_agents.get(spec).invoke({"messages": history}, config)
         produced = out["messages"][len(history) :]
         calls = _tool_call_log(produced)
         failure = out.get(FAILURE_KEY)
@@ -322,6 +325,27 @@ def build_turn_graph(
     graph.add_edge(AGENT_NODE, "respond")
     graph.add_edge("respond", END)
     return graph.compile(checkpointer=checkpointer, name=f"turn:{tenant.tenant_id}")
+
+
+class _CompiledOnFirstUse:
+    """A tenant graph's domain agents, each compiled once, by the first turn that needs it
+    (turns of one warm container may run on several threads: the local gateway, tests)."""
+
+    def __init__(
+        self, build: Callable[[AgentSpec], CompiledStateGraph[Any, Any, Any, Any]]
+    ) -> None:
+        self._build = build
+        self._compiled: dict[str, CompiledStateGraph[Any, Any, Any, Any]] = {}
+        self._lock = threading.Lock()
+
+    def get(self, spec: AgentSpec) -> CompiledStateGraph[Any, Any, Any, Any]:
+        compiled = self._compiled.get(spec.name)
+        if compiled is None:
+            with self._lock:
+                compiled = self._compiled.get(spec.name)
+                if compiled is None:
+                    compiled = self._compiled[spec.name] = self._build(spec)
+        return compiled
 
 
 def _status(failures: int, *, of: int) -> str:
