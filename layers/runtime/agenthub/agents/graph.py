@@ -32,7 +32,7 @@ from langchain_core.messages import (
 from langchain_core.runnables import RunnableConfig
 from langchain_core.tools import BaseTool, InjectedToolCallId, StructuredTool
 from langgraph.checkpoint.base import BaseCheckpointSaver
-from langgraph.graph import END, START, MessagesState, StateGraph
+from langgraph.graph import END, START, StateGraph
 from langgraph.graph.message import add_messages
 from langgraph.graph.state import CompiledStateGraph
 from langgraph.prebuilt import InjectedState
@@ -98,10 +98,6 @@ class TurnState(TypedDict, total=False):
     answer: Answer | None
 
 
-class SupervisorState(MessagesState, total=False):
-    routing: Routing | None
-
-
 def new_turn_input(message: AnyMessage) -> dict[str, Any]:
     return {"messages": [message], "results": None, "routing": None, "answer": None}
 
@@ -126,16 +122,18 @@ def _handoff_tool(agent: AgentSpec) -> BaseTool:
     )
 
 
-def _build_supervisor(
+def _supervisor_node(
     tenant: TenantRuntimeConfig, model: BaseChatModel
-) -> CompiledStateGraph[Any, Any, Any, Any]:
+) -> Callable[[TurnState, RunnableConfig], dict[str, Any] | Command[Any]]:
+    """The supervisor: one model step, a node of the turn graph itself (a subgraph of one node
+    would cost a graph run of its own per turn)."""
     agents = {handoff_tool_name(a.name): a for a in tenant.agents}
     tools = [_handoff_tool(a) for a in tenant.agents]
     tools_by_name = {tool.name: tool for tool in tools}
     bound = model.bind_tools(tools) if tools else model
     system = SystemMessage(supervisor_prompt(tenant_name=tenant.tenant_name, agents=tenant.agents))
 
-    def decide(state: SupervisorState, config: RunnableConfig) -> dict[str, Any] | Command[Any]:
+    def decide(state: TurnState, config: RunnableConfig) -> dict[str, Any] | Command[Any]:
         history = window(state["messages"], max_tokens=tenant.memory_max_tokens)
         prompt: list[AnyMessage] = [system, *history]
         for attempt in range(MAX_CORRECTIONS + 1):
@@ -166,8 +164,8 @@ def _build_supervisor(
             )
             return {"messages": [answer], "routing": routing}
         # Run the handoff tools here, in the model's step: each returns
-        # Command(graph=PARENT, goto=[Send("agent", ...)]); together they are one command to the
-        # turn graph (a step of its own, as a ToolNode would take, costs more than the tools).
+        # Command(graph=PARENT, goto=[Send("agent", ...)]); their Sends together are this node's
+        # next step (a step of its own, as a ToolNode would take, costs more than the tools).
         asked = reply.model_copy(update={"tool_calls": handoffs})
         seen = {**state, "messages": [*state["messages"], asked]}
         sends: list[Send] = []
@@ -176,13 +174,9 @@ def _build_supervisor(
                 {**call, "type": "tool_call", "args": {**call["args"], "state": seen}}, config
             )
             sends.extend(command.goto)
-        return Command(graph=Command.PARENT, goto=sends)
+        return Command(goto=sends)
 
-    graph = StateGraph(SupervisorState)
-    graph.add_node("decide", decide)
-    graph.add_edge(START, "decide")
-    graph.add_edge("decide", END)
-    return graph.compile(checkpointer=False, name=SUPERVISOR)
+    return decide
 
 
 def _failed_supervisor(reason: str) -> dict[str, Any]:
@@ -317,8 +311,8 @@ def build_turn_graph(
         return "respond" if isinstance(state["messages"][-1], AIMessage) else END
 
     graph = StateGraph(TurnState, context_schema=ToolContext)
-    graph.add_node(SUPERVISOR, _build_supervisor(tenant, tenant_model))
-    graph.add_node(AGENT_NODE, run_agent)  # type: ignore[arg-type]
+    graph.add_node(SUPERVISOR, _supervisor_node(tenant, tenant_model))  # type: ignore[call-overload]
+    graph.add_node(AGENT_NODE, run_agent)  # type: ignore[call-overload]
     graph.add_node("respond", respond)
     graph.add_edge(START, SUPERVISOR)
     graph.add_conditional_edges(SUPERVISOR, after_supervisor, ["respond", END])

@@ -399,16 +399,19 @@ class _Translator:
             )
 
     def _message(self, namespace: tuple[str, ...], chunk: Any, metadata: dict[str, Any]) -> None:
-        if not isinstance(chunk, AIMessageChunk) or not namespace:
+        if not isinstance(chunk, AIMessageChunk):
             return  # whole messages written by nodes, not a model's tokens
-        root = namespace[0].partition(":")[0]
+        # Domain agents run as subgraphs (a namespace); the supervisor is a node of the turn
+        # graph itself, whose model call carries the node's task in its metadata.
+        scope = namespace[0] if namespace else str(metadata.get("langgraph_checkpoint_ns") or "")
+        root = scope.partition(":")[0]
         if root == SUPERVISOR_NODE:
             agent = SUPERVISOR_NODE
         elif root == AGENT_NODE:
             agent = str(metadata.get("lc_agent_name") or self._agent_of(namespace))
         else:
             return
-        key = f"{namespace[0]}|{chunk.id}"
+        key = f"{scope}|{chunk.id}"
         reply = self._replies.get(key)
         if reply is None:
             # A domain agent replies `{"text", "data"}`: only the text streams, never the JSON
