@@ -317,9 +317,7 @@ class Sample:
 def timed(turn: Callable[[], None]) -> Sample:
     started, cpu_started = time.perf_counter(), time.thread_time()
     turn()
-    return Sample(
-        (time.perf_counter() - started) * 1000, (time.thread_time() - cpu_started) * 1000
-    )
+    return Sample((time.perf_counter() - started) * 1000, (time.thread_time() - cpu_started) * 1000)
 
 
 def p95(samples: list[float]) -> float:
