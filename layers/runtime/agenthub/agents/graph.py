@@ -16,11 +16,8 @@ from __future__ import annotations
 import json
 import threading
 from collections.abc import Callable, Sequence
-from typing import Annotated, Any, TypedDict
+from typing import TYPE_CHECKING, Annotated, Any, TypedDict
 
-from langchain.agents import create_agent
-from langchain.agents.middleware import AgentMiddleware
-from langchain.agents.structured_output import ProviderStrategy, ToolStrategy
 from langchain_core.language_models import BaseChatModel
 from langchain_core.messages import (
     AIMessage,
@@ -30,29 +27,23 @@ from langchain_core.messages import (
     ToolMessage,
 )
 from langchain_core.runnables import RunnableConfig
-from langchain_core.tools import BaseTool, InjectedToolCallId, StructuredTool
+from langchain_core.tools import BaseTool, InjectedToolArg, InjectedToolCallId, StructuredTool
 from langgraph.checkpoint.base import BaseCheckpointSaver
 from langgraph.graph import END, START, StateGraph
 from langgraph.graph.message import add_messages
 from langgraph.graph.state import CompiledStateGraph
-from langgraph.prebuilt import InjectedState
 from langgraph.types import Command, Send
 
-from agenthub.agents.direct import DIRECT_FORMATS, DirectToolAnswer
 from agenthub.agents.guards import (
     COULD_NOT_COMPLETE,
     FAILURE_KEY,
     MAX_CORRECTIONS,
-    CorrectionMiddleware,
     reply_problem,
 )
 from agenthub.agents.memory import transcript, window
 from agenthub.agents.output import (
     ANSWER_TOOL,
     ShapedAnswer,
-    answer_schema,
-    format_instructions,
-    is_structured,
     message_text,
     shape_answer,
     shape_structured,
@@ -66,12 +57,13 @@ from agenthub.agents.results import AgentResult, Answer, Routing
 from agenthub.domain import (
     AgentSpec,
     LlmSpec,
-    OutputFormatSpec,
     TenantRuntimeConfig,
     ToolContext,
-    ToolSpec,
 )
 from agenthub.observability import get_logger
+
+if TYPE_CHECKING:
+    from agenthub.agents.domain_agent import ToolFactory
 
 AGENT_NODE = "agent"
 # The checkpointed transcript keeps this many messages (the messages table keeps them all):
@@ -81,7 +73,6 @@ SUPERVISOR = "supervisor"
 SECTIONS_FORMAT = ("sections", "sections")
 
 ModelFactory = Callable[[LlmSpec], BaseChatModel]
-ToolFactory = Callable[[Sequence[ToolSpec]], list[BaseTool]]
 
 
 def _reset_or_extend(old: list[Any] | None, new: list[Any] | None) -> list[Any]:
@@ -104,7 +95,9 @@ def new_turn_input(message: AnyMessage) -> dict[str, Any]:
 
 def _handoff_tool(agent: AgentSpec) -> BaseTool:
     def handoff(
-        state: Annotated[dict[str, Any], InjectedState],
+        # The turn's state, passed by the supervisor node that runs the tool (hidden from the
+        # model like LangGraph's InjectedState, without importing langgraph.prebuilt).
+        state: Annotated[dict[str, Any], InjectedToolArg],
         tool_call_id: Annotated[str, InjectedToolCallId],
         reason: Annotated[str | None, "Why this agent fits the user's request"] = None,
     ) -> Command[Any]:
@@ -236,9 +229,14 @@ def build_turn_graph(
     models = {
         agent.name: model_for(agent.llm) if agent.llm else tenant_model for agent in tenant.agents
     }
-    domain_agents = _CompiledOnFirstUse(
-        lambda spec: _build_agent(spec, models[spec.name], spec.llm or tenant.llm, tools_for)
-    )
+
+    def compile_agent(spec: AgentSpec) -> CompiledStateGraph[Any, Any, Any, Any]:
+        # langchain's agent machinery loads with the first agent a container runs.
+        from agenthub.agents.domain_agent import build_domain_agent
+
+        return build_domain_agent(spec, models[spec.name], spec.llm or tenant.llm, tools_for)
+
+    domain_agents = _CompiledOnFirstUse(compile_agent)
 
     def run_agent(payload: dict[str, Any], config: RunnableConfig) -> dict[str, Any]:
         spec = specs[payload["agent"]]
@@ -344,63 +342,6 @@ class _CompiledOnFirstUse:
 
 def _status(failures: int, *, of: int) -> str:
     return "ok" if not failures else "error" if failures == of else "partial"
-
-
-def _build_agent(
-    spec: AgentSpec, model: BaseChatModel, llm: LlmSpec, tools_for: ToolFactory
-) -> CompiledStateGraph[Any, Any, Any, Any]:
-    """A domain agent; its card/table/chart answers use the provider's structured output when
-    the model has one (the offline model gets the format in its prompt and is parsed)."""
-    tools = tools_for(spec.tools)
-    fmt = spec.output_format
-    response_format: ToolStrategy[Any] | ProviderStrategy[Any] | None = None
-    mode = structured_output_mode(llm)
-    if is_structured(fmt) and mode == "provider":
-        response_format = ProviderStrategy(answer_schema(fmt))
-    elif is_structured(fmt) and mode == "tool":
-        response_format = ToolStrategy(answer_schema(fmt))
-    if response_format is None:
-        prompt = f"{spec.system_prompt.strip()}\n\n{format_instructions(fmt)}"
-    else:
-        prompt = f"{spec.system_prompt.strip()}\n\n{structured_instructions(fmt, mode)}"
-    known = {tool.name for tool in tools} | ({ANSWER_TOOL} if mode == "tool" else set())
-    middleware: list[AgentMiddleware[Any, Any, Any]] = [CorrectionMiddleware(known)]
-    if (
-        response_format is not None
-        and fmt.name in DIRECT_FORMATS
-        and llm.extra.get("direct_tool_answers", True)
-    ):
-        middleware.insert(0, DirectToolAnswer(fmt))
-    return create_agent(
-        model,
-        tools=tools,
-        system_prompt=prompt,
-        response_format=response_format,
-        middleware=middleware,
-        context_schema=ToolContext,
-        name=spec.name,
-        checkpointer=False,
-    )
-
-
-def structured_output_mode(llm: LlmSpec) -> str:
-    """How a model gives structured answers: `provider` (native JSON schema output), `tool`
-    (a forced answer tool, any tool-calling model) or `prompt` (asked in the prompt, parsed).
-    `LlmSpec.extra["structured_output"]` overrides the provider's default."""
-    configured = llm.extra.get("structured_output")
-    if configured in ("provider", "tool", "prompt"):
-        return str(configured)
-    return "prompt" if llm.provider == "offline" else "tool"
-
-
-def structured_instructions(fmt: OutputFormatSpec, mode: str) -> str:
-    how = f"call the {ANSWER_TOOL} tool with" if mode == "tool" else "reply with one JSON object of"
-    return (
-        f"## Output format: {fmt.name}\n"
-        f"When you have what you need, {how} a short answer for the user as `text` and the "
-        f"{fmt.name} as `data`; if you cannot give the {fmt.name}, set `data` to null and say "
-        "why in `text`."
-    )
 
 
 def _shape(spec: AgentSpec, produced: Sequence[AnyMessage], structured: Any) -> ShapedAnswer:

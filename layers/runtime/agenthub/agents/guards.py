@@ -6,22 +6,18 @@ can correct - a tool result for a bad call, a short user-side note for an empty 
 `MAX_CORRECTIONS` times per agent run; after that the run ends with a failure reason, and the
 graph answers the user that the request could not be completed (never an empty answer).
 
-`CorrectionMiddleware` does this for the domain agents (`create_agent`): an `after_model` hook
-that jumps back to the model, so each correction is one more graph step under the turn's step
-cap. The supervisor is a single model step of our own and uses `reply_problem` directly.
+`CorrectionMiddleware` (agents/correction.py) does this for the domain agents (`create_agent`):
+an `after_model` hook that jumps back to the model, so each correction is one more graph step
+under the turn's step cap. The supervisor is a single model step of our own and uses
+`reply_problem` directly (without loading langchain's agent machinery).
 """
 
 from __future__ import annotations
 
-from collections.abc import Callable, Collection
+from collections.abc import Collection
 from dataclasses import dataclass
-from typing import Annotated, Any, NotRequired
 
-from langchain.agents.middleware import AgentMiddleware, AgentState, ModelRequest, ModelResponse
-from langchain.agents.middleware.types import OmitFromInput, PrivateStateAttr, hook_config
-from langchain.agents.structured_output import StructuredOutputError
 from langchain_core.messages import AIMessage, AnyMessage, HumanMessage, ToolMessage
-from langgraph.runtime import Runtime
 
 from agenthub.agents.output import message_text
 from agenthub.tools.base import compact_json
@@ -89,47 +85,3 @@ def reply_problem(reply: AIMessage, known_tools: Collection[str]) -> ReplyProble
     if not reply.tool_calls and not message_text(reply.content).strip():
         return ReplyProblem("empty reply", (HumanMessage(EMPTY_REPLY_NOTE, name="agenthub"),))
     return None
-
-
-class CorrectionState(AgentState[Any]):
-    corrections: NotRequired[Annotated[int, PrivateStateAttr]]
-    agenthub_failure: NotRequired[Annotated[str | None, OmitFromInput]]
-
-
-class CorrectionMiddleware(AgentMiddleware[CorrectionState, Any, Any]):
-    """Sends unusable replies back to the model, at most `MAX_CORRECTIONS` times per run."""
-
-    state_schema = CorrectionState
-
-    def __init__(self, known_tools: Collection[str], *, max_corrections: int = MAX_CORRECTIONS):
-        super().__init__()
-        self.known_tools = frozenset(known_tools)
-        self.max_corrections = max_corrections
-
-    @hook_config(can_jump_to=["model", "end"])
-    def after_model(self, state: CorrectionState, runtime: Runtime[Any]) -> dict[str, Any] | None:
-        reply = next((m for m in reversed(state["messages"]) if isinstance(m, AIMessage)), None)
-        if reply is None or state.get("structured_response") is not None:
-            return None
-        problem = reply_problem(reply, self.known_tools)
-        if problem is None:
-            return None
-        used = state.get("corrections", 0)
-        if used >= self.max_corrections:
-            return {"jump_to": "end", FAILURE_KEY: problem.reason}
-        update: dict[str, Any] = {"messages": list(problem.corrections), "corrections": used + 1}
-        if not problem.has_runnable_calls:
-            update["jump_to"] = "model"
-        return update
-
-    def wrap_model_call(
-        self,
-        request: ModelRequest[Any],
-        handler: Callable[[ModelRequest[Any]], ModelResponse[Any]],
-    ) -> ModelResponse[Any]:
-        # Provider structured output that does not parse (prose, broken JSON) is still an
-        # answer: keep the reply and let the output shaping fall back to text.
-        try:
-            return handler(request)
-        except StructuredOutputError as exc:
-            return ModelResponse(result=[exc.ai_message])
