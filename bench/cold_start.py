@@ -84,7 +84,8 @@ body = json.loads(response.get("body") or "null") or {}
 with open(sys.argv[3], "w") as handle:
     json.dump({"import_s": imported - started, "request_s": done - imported,
                "answered_at": answered_at,
-               "status": response["statusCode"], "agent": body.get("agent")}, handle)
+               "status": response["statusCode"], "agent": body.get("agent"),
+               "provider_sdk": "langchain_openai" in sys.modules}, handle)
 """
 
 
@@ -94,6 +95,7 @@ class Setup:
     event_file: Path
     expected_agent: str | None  # None: any agent (a real-protocol model decides)
     baseline: str
+    provider_sdk: bool = False  # the first request must have imported langchain_openai
 
 
 # --- setting up (once, before timing) ----------------------------------------------------------
@@ -155,6 +157,7 @@ def setup(*, debt: bool) -> Iterator[Callable[[str], Setup]]:
                 event_file=event_file,
                 expected_agent=expected if provider == "offline" else None,
                 baseline=BASELINE if provider == "offline" else BASELINE_OPENAI,
+                provider_sdk=provider == "openai",
             )
 
         yield prepare
@@ -184,8 +187,9 @@ def _seed(api_url: str) -> None:
 def _use_fake_openai(cleanup: contextlib.ExitStack) -> None:
     """The tenant on an OpenAI-compatible provider: the fake server, the real client."""
     from agenthub import composition
-    from agenthub.composition import get_keyring, get_sessionmaker
+    from agenthub.composition import get_config_cache, get_keyring, get_sessionmaker
     from agenthub.db.engine import transaction
+    from agenthub.repositories import TenantRepository
     from tests.support.fake_openai import FakeOpenAIServer
     from tests.support.scripted_model import ScriptedModel, use_fake_provider
 
@@ -199,6 +203,10 @@ def _use_fake_openai(cleanup: contextlib.ExitStack) -> None:
             base_url=fake.base_url,
             api_key="sk-bench-cold-start",
         )
+        version = TenantRepository(db).require(TENANT).config_version
+    # As the reload consumer does after an admin change: without it the children would read the
+    # offline tenant's config, still cached in Redis, and never import the provider's SDK.
+    get_config_cache().invalidate(TENANT, new_version=version)
     composition.reset()
 
 
@@ -244,6 +252,8 @@ def run_agenthub(setup: Setup, out: Path, *python_flags: str) -> tuple[ColdRun, 
     expected = setup.expected_agent
     if timings["status"] != 200 or (expected is not None and timings["agent"] != expected):
         raise RuntimeError(f"unexpected first answer: {timings}\n{result.stdout[-2000:]}")
+    if timings["provider_sdk"] != setup.provider_sdk:
+        raise RuntimeError(f"the tenant's provider was not the one measured: {timings}")
     ready = timings["answered_at"] - spawned_at
     return ColdRun(ready, wall, timings["import_s"], timings["request_s"]), result.stderr
 
