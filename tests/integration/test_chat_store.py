@@ -317,9 +317,10 @@ def test_appending_to_a_session_that_does_not_exist_is_not_found_and_writes_noth
             tenant_id=TENANT_A, user_id=ALICE, session_id=missing, user=user, assistant=assistant
         )
 
-    assert _query(pool, "SELECT count(*) AS n FROM messages WHERE session_id = %s", missing)[0][
-        "n"
-    ] == 0
+    assert (
+        _query(pool, "SELECT count(*) AS n FROM messages WHERE session_id = %s", missing)[0]["n"]
+        == 0
+    )
 
 
 def test_another_tenants_session_is_not_found_and_left_untouched(
