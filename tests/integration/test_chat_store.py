@@ -166,14 +166,14 @@ def test_a_new_sessions_turn_is_the_session_and_its_two_messages_in_one_round_tr
 
 
 def test_a_new_sessions_rows_are_those_the_orm_writes_in_fewer_round_trips(
-    store: ChatStore, pool: ConnectionPool[PoolConnection]
+    store: ChatStore, pool: ConnectionPool[PoolConnection], database_url: str
 ) -> None:
     # GIVEN the same turn, once through the ORM repository (on an engine drawing from the same
     # pool) and once through the store (with an attachment note on the user message and no
     # citations on the answer)
     user, assistant = _turn(1, data={"attachments": [{"upload_id": "u1"}]})
     by_orm, by_store = uuid.uuid4(), uuid.uuid4()
-    engine = engine_on_pool(pool)
+    engine = engine_on_pool(pool, database_url)
     with engine.connect():
         pass  # the dialect's first-connect queries, not part of a turn
     start = _round_trips(pool)

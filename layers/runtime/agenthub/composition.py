@@ -138,7 +138,7 @@ def get_engine() -> Engine:
     """SQLAlchemy (admin, sessions, retention, uploads, a config miss), on the same pool."""
     from agenthub.db.engine import engine_on_pool
 
-    return engine_on_pool(get_pool())
+    return engine_on_pool(get_pool(), database_url())
 
 
 @component

@@ -65,7 +65,7 @@ def build_engine(
     )
 
 
-def engine_on_pool(pool: ConnectionPool[Any]) -> Engine:
+def engine_on_pool(pool: ConnectionPool[Any], url: str) -> Engine:
     """An engine whose connections are borrowed from the container's psycopg pool: one pool per
     container for the checkpointer, the chat store and the ORM.
 
@@ -75,7 +75,8 @@ def engine_on_pool(pool: ConnectionPool[Any]) -> Engine:
     made with `close_returns`).
     The pool checks idle connections, so no pre-ping here. The connections are the pool's, not
     made with the dialect's connect arguments: its only adapter there (inet/cidr read as text)
-    concerns no column of ours.
+    concerns no column of ours. `url` is the pool's database: SQLAlchemy makes no connection
+    with it, but `engine.url` names it (the demo seed derives other databases' URLs from it).
     """
     from psycopg.rows import tuple_row
 
@@ -92,7 +93,7 @@ def engine_on_pool(pool: ConnectionPool[Any]) -> Engine:
         return conn
 
     engine = create_engine(
-        "postgresql+psycopg://",
+        sqlalchemy_url(url),
         creator=borrow,
         poolclass=NullPool,
         # Error messages must not carry bound values (message text, tool data) into the logs.
