@@ -10,7 +10,6 @@ from datetime import UTC, datetime, timedelta
 from decimal import Decimal
 from typing import Any
 
-import psycopg
 import pytest
 from psycopg_pool import ConnectionPool
 from sqlalchemy.orm import Session, sessionmaker
