@@ -37,6 +37,26 @@ print(json.dumps({"answers": answers, "sqlalchemy": loaded[:5]}))
 """
 
 
+# The streaming function (functions/chat_stream/app.py, an ASGI app) in a fresh interpreter:
+# one streamed turn through Starlette's test client, with the token in argv[1].
+STREAM_CHILD = """
+import importlib.util, json, sys
+spec = importlib.util.spec_from_file_location("chat_stream_app", "functions/chat_stream/app.py")
+module = importlib.util.module_from_spec(spec)
+spec.loader.exec_module(module)
+from starlette.testclient import TestClient
+with TestClient(module.app) as client:
+    response = client.post(
+        "/api/acme/chat/stream",
+        json={"message": "hello"},
+        headers={"Authorization": "Bearer " + sys.argv[1]},
+    )
+events = [line[7:] for line in response.text.splitlines() if line.startswith("event: ")]
+loaded = sorted(m for m in sys.modules if m == "sqlalchemy" or m.startswith("sqlalchemy."))
+print(json.dumps({"status": response.status_code, "events": events, "sqlalchemy": loaded[:5]}))
+"""
+
+
 def _run_child(events: list[dict[str, Any]], env: dict[str, str] | None = None) -> dict[str, Any]:
     done = subprocess.run(
         [sys.executable, "-c", CHILD, json.dumps(events)],
@@ -99,6 +119,34 @@ def test_a_turn_whose_config_is_cached_imports_no_sqlalchemy_and_is_stored(
             {"id": uuid.UUID(session_id)},
         ).one()
     assert tuple(session) == (4, None)
+
+
+def test_a_streamed_turn_whose_config_is_cached_imports_no_sqlalchemy(
+    seeded: None, token_for: Callable[..., str]
+) -> None:
+    from agenthub import composition
+    from agenthub.composition import get_config_source
+
+    # GIVEN the tenant's config in Redis and a fresh streaming container
+    get_config_source().get("acme")
+    composition.reset()
+
+    # WHEN it streams a new conversation's first turn
+    done = subprocess.run(
+        [sys.executable, "-c", STREAM_CHILD, token_for("acme", "alice")],
+        cwd=REPO_ROOT,
+        capture_output=True,
+        text=True,
+        timeout=180,
+        check=False,
+    )
+
+    # THEN the turn was answered and done, and SQLAlchemy was never imported
+    assert done.returncode == 0, done.stderr[-3000:]
+    result = json.loads(done.stdout.strip().splitlines()[-1])
+    assert result["status"] == 200
+    assert result["events"][-2:] == ["answer", "done"]
+    assert result["sqlalchemy"] == []
 
 
 def test_a_config_miss_still_serves_the_turn_reading_postgresql_with_the_orm(
