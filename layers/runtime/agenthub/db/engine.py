@@ -42,7 +42,8 @@ def build_engine(
     pool_timeout_s: float = 5.0,
     statement_timeout_ms: int | None = 15_000,
 ) -> Engine:
-    """The container's one PostgreSQL pool (the checkpointer borrows from it too).
+    """An engine with its own SQLAlchemy pool (tests, tools); the application's engine draws
+    from the container's one pool instead (`engine_on_pool`, built in agenthub.composition).
 
     Made to work behind RDS Proxy without pinning sessions: no server-side prepared
     statements (`prepare_threshold=None`), no `SET`; the statement timeout as a startup option
