@@ -57,7 +57,7 @@ def _rows(table: str) -> int:
 
 
 def test_a_failed_turn_discards_only_its_own_checkpoints(app_env: None) -> None:
-    from agenthub.composition import get_engine
+    from agenthub.composition import get_pool
 
     graph = _graph()
     _run(graph, "hello 1", turn_marker())
@@ -70,7 +70,7 @@ def test_a_failed_turn_discards_only_its_own_checkpoints(app_env: None) -> None:
     _run(graph, "hello from A", marker_a)
 
     # WHEN turn A's checkpoints are discarded
-    discard_since(get_engine(), thread_id=THREAD, marker=marker_a)
+    discard_since(get_pool(), thread_id=THREAD, marker=marker_a)
 
     # THEN B's turn is still remembered, A's is gone
     assert after_b[0] > before[0]
@@ -81,13 +81,13 @@ def test_a_failed_turn_discards_only_its_own_checkpoints(app_env: None) -> None:
 
 
 def test_discarding_a_turn_that_wrote_nothing_changes_nothing(app_env: None) -> None:
-    from agenthub.composition import get_engine
+    from agenthub.composition import get_pool
 
     graph = _graph()
     _run(graph, "hello", turn_marker())
     counts = (_rows("checkpoints"), _rows("checkpoint_blobs"), _rows("checkpoint_writes"))
 
-    discard_since(get_engine(), thread_id=THREAD, marker=turn_marker())
+    discard_since(get_pool(), thread_id=THREAD, marker=turn_marker())
 
     assert (_rows("checkpoints"), _rows("checkpoint_blobs"), _rows("checkpoint_writes")) == counts
 
@@ -113,18 +113,33 @@ def test_deleting_threads_removes_all_their_rows_and_no_other_threads(app_env: N
     assert count_threads(get_engine(), [THREAD, other]) == count_threads(get_engine(), [other]) > 0
 
 
-def test_the_saver_shares_the_engines_pool(app_env: None) -> None:
-    """One PostgreSQL pool per container: the checkpointer borrows the engine's connections,
-    set up without prepared statements (they would pin RDS Proxy sessions)."""
-    from agenthub.composition import get_checkpointer, get_engine
+def test_the_saver_the_chat_store_and_the_engine_share_one_pool(app_env: None) -> None:
+    """One PostgreSQL pool per container: the checkpointer, the chat store and SQLAlchemy all
+    draw from the psycopg pool, set up without prepared statements (they would pin RDS Proxy
+    sessions); the engine borrows a connection in transaction mode and gives it back in the
+    saver's mode."""
+    from psycopg.rows import dict_row
+
+    from agenthub.composition import get_chat_store, get_checkpointer, get_engine, get_pool
 
     graph = _graph()
     _run(graph, "hello", turn_marker())
-    pool = get_engine().pool
-    assert pool.checkedout() == 0  # every connection the saver borrowed went back
-    with get_checkpointer().conn.connection() as conn:
+    pool = get_pool()
+    assert get_checkpointer().conn is pool
+    assert get_chat_store()._pool is pool
+    assert pool.get_stats()["pool_max"] >= 1
+    with pool.connection() as conn:
         assert conn.autocommit and conn.prepare_threshold is None
-        assert pool.checkedout() == 1
-    with get_engine().connect() as conn:
-        raw = conn.connection.driver_connection
-        assert raw is not None and not raw.autocommit and raw.prepare_threshold is None
+        assert conn.row_factory is dict_row
+    with get_engine().connect() as sa_conn:
+        raw = sa_conn.connection.driver_connection
+        assert raw is not None and raw._pool is pool  # a connection of the pool, lent
+        assert not raw.autocommit and raw.prepare_threshold is None
+        assert sa_conn.execute(text("SELECT 1")).scalar_one() == 1
+        assert len(raw._notice_handlers) == 1  # SQLAlchemy's logger, while it holds it
+    # given back, in the saver's mode, without SQLAlchemy's notice logger
+    assert not raw.closed and raw in pool._pool  # idle in the pool again
+    assert raw.autocommit and raw.row_factory is dict_row
+    assert raw._notice_handlers == []
+    stats = pool.get_stats()
+    assert stats["pool_size"] == stats["pool_available"]  # nothing left checked out

@@ -190,3 +190,11 @@ def test_the_offline_model_answers_from_the_best_chunk_and_names_its_document() 
         {"knowledge_base": "policies", "results": []}, format_name="text", schema=None
     )
     assert "nothing" in empty
+
+
+def test_the_tools_knowledge_base_name_rule_is_the_databases() -> None:
+    """tools/rag.py repeats the rule so that the chat path needs no SQLAlchemy models."""
+    from agenthub.db.models import KNOWLEDGE_BASE_NAME_PATTERN as STORED_RULE
+    from agenthub.tools.rag import KNOWLEDGE_BASE_NAME_PATTERN
+
+    assert KNOWLEDGE_BASE_NAME_PATTERN == STORED_RULE

@@ -21,6 +21,7 @@ if TYPE_CHECKING:
     import redis
     from langchain_core.language_models import BaseChatModel
     from langgraph.checkpoint.postgres import PostgresSaver
+    from psycopg_pool import ConnectionPool
     from sqlalchemy import Engine
     from sqlalchemy.orm import Session, sessionmaker
 
@@ -28,6 +29,8 @@ if TYPE_CHECKING:
     from agenthub.auth.jwt import JwtVerifier
     from agenthub.cache.redis_cache import RedisConfigCache
     from agenthub.crypto import KeyRing
+    from agenthub.db.chat_store import ChatStore
+    from agenthub.db.pool import PoolConnection
     from agenthub.domain import LlmSpec
     from agenthub.embedded import EmbeddedRedis
     from agenthub.knowledge.chroma import ChromaClient
@@ -113,20 +116,29 @@ def redis_url() -> str:
 
 
 @component
-def get_engine() -> Engine:
-    from agenthub.db.engine import build_engine
+def get_pool() -> ConnectionPool[PoolConnection]:
+    """The container's one PostgreSQL pool: the checkpointer, the chat store and SQLAlchemy
+    all draw from it (works behind RDS Proxy without pinning: agenthub.db.pool)."""
+    from agenthub.db.pool import build_pool
 
     settings = get_settings()
     db = settings.database
-    return build_engine(
+    return build_pool(
         database_url(),
-        pool_size=db.pool_size,
-        max_overflow=db.max_overflow,
-        pool_timeout_s=db.pool_timeout_s,
+        max_size=db.pool_size + db.max_overflow,
+        timeout_s=db.pool_timeout_s,
         # Deployed, connections go through RDS Proxy, which refuses startup options: the
         # timeout is set on the database role there (docs/deploy.md).
         statement_timeout_ms=db.statement_timeout_ms if settings.is_local else None,
     )
+
+
+@component
+def get_engine() -> Engine:
+    """SQLAlchemy (admin, sessions, retention, uploads, a config miss), on the same pool."""
+    from agenthub.db.engine import engine_on_pool
+
+    return engine_on_pool(get_pool(), database_url())
 
 
 @component
@@ -154,10 +166,17 @@ def get_redis() -> redis.Redis[bytes]:
 
 @component
 def get_checkpointer() -> PostgresSaver:
-    from agenthub.db.checkpoints import saver_on_engine
+    from agenthub.db.checkpoints import saver_on_pool
 
-    # One PostgreSQL pool per container: the saver borrows the engine's connections.
-    return saver_on_engine(get_engine())
+    return saver_on_pool(get_pool())
+
+
+@component
+def get_chat_store() -> ChatStore:
+    """The chat turn's session and message writes, in plain SQL on the pool (no SQLAlchemy)."""
+    from agenthub.db.chat_store import ChatStore
+
+    return ChatStore(get_pool())
 
 
 @component
@@ -178,10 +197,10 @@ def reset() -> None:
     """Close and forget every client and the settings (tests, local stack restarts)."""
     if get_engine.built:
         get_engine().dispose()
+    if get_pool.built:
+        get_pool().close()  # the checkpointer's and the engine's connections too
     if get_redis.built:
         get_redis().close()
-    if get_checkpointer.built:
-        get_checkpointer().conn.close()
     if _embedded_redis.built:
         _embedded_redis().stop()
     for client in (
@@ -217,7 +236,8 @@ def get_config_source() -> CachedConfigSource:
 
     settings = get_settings()
     return CachedConfigSource(
-        sessions=get_sessionmaker(),
+        # Built on the first config miss: a turn whose config is cached imports no SQLAlchemy.
+        sessions=lambda: get_sessionmaker()(),
         redis=get_config_cache(),
         ttl_s=settings.cache.ttl_s,
         max_tenants=settings.cache.l1_max_tenants,
@@ -347,7 +367,7 @@ class _SaverCheckpoints:
     def discard_since(self, *, thread_id: str, marker: str) -> None:
         from agenthub.db.checkpoints import discard_since
 
-        discard_since(get_engine(), thread_id=thread_id, marker=marker)
+        discard_since(get_pool(), thread_id=thread_id, marker=marker)
 
 
 @component
@@ -356,7 +376,7 @@ def get_chat_service() -> ChatService:
 
     llm = get_settings().llm
     return ChatService(
-        sessions=get_sessionmaker(),
+        store=get_chat_store(),
         configs=get_config_source(),
         graphs=get_graph_cache(),
         checkpoints=_SaverCheckpoints(),

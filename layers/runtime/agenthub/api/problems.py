@@ -7,6 +7,7 @@ build it from here, so the same failure gets the same status, code and headers e
 
 from __future__ import annotations
 
+import sys
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 from typing import Any
@@ -102,15 +103,15 @@ def for_unexpected_error(exc: BaseException) -> Problem:
 def unavailable_dependency(exc: BaseException) -> str | None:
     """'database' when `exc` says PostgreSQL could not be reached or answered too late."""
     import psycopg
-    import sqlalchemy.exc
     from psycopg_pool import PoolTimeout
 
-    if isinstance(
-        exc,
-        sqlalchemy.exc.OperationalError
-        | sqlalchemy.exc.TimeoutError
-        | psycopg.OperationalError
-        | PoolTimeout,
+    if isinstance(exc, psycopg.OperationalError | PoolTimeout):
+        return "database"
+    # A SQLAlchemy error can only come from a process that imported SQLAlchemy: don't import
+    # it here (the chat function serves a turn without it, errors included).
+    sqlalchemy_errors = sys.modules.get("sqlalchemy.exc")
+    if sqlalchemy_errors is not None and isinstance(
+        exc, sqlalchemy_errors.OperationalError | sqlalchemy_errors.TimeoutError
     ):
         return "database"
     return None

@@ -3,30 +3,33 @@
 The saver owns its schema (created by its own `setup()` in the initial migration; the tables
 `checkpoints`, `checkpoint_blobs` and `checkpoint_writes`, each keyed by `thread_id`,
 `checkpoint_ns` and the checkpoint id or channel version). We only delete from it - a failed
-turn's checkpoints, a deleted session's thread, expired threads - with the SQL below, through
-the engine (the saver's public `delete_thread` removes one thread at a time and cannot remove
-single checkpoints). tests/integration/test_checkpoints.py runs this SQL against the schema the
-installed saver creates, so a saver upgrade that changes it fails there first.
+turn's checkpoints, a deleted session's thread, expired threads - with the SQL below (a failed
+turn's on the psycopg pool, without SQLAlchemy, since the chat function does it; whole threads
+through the engine, for the sessions and retention functions). The saver's public
+`delete_thread` removes one thread at a time and cannot remove single checkpoints.
+tests/integration/test_checkpoints.py runs this SQL against the schema the installed saver
+creates, so a saver upgrade that changes it fails there first.
 """
 
 from __future__ import annotations
 
-from collections.abc import Iterator, Sequence
-from contextlib import contextmanager
-from functools import cache
+from collections.abc import Sequence
 from typing import TYPE_CHECKING, Any
 
 from langgraph.checkpoint.base.id import uuid6
 
 if TYPE_CHECKING:
     from langgraph.checkpoint.postgres import PostgresSaver
+    from psycopg_pool import ConnectionPool
     from sqlalchemy import Engine
 
 CHECKPOINT_TABLES = ("checkpoint_writes", "checkpoint_blobs", "checkpoints")
 
 
-def saver_on_engine(engine: Engine) -> PostgresSaver:
-    """A saver that borrows the SQLAlchemy engine's connections: one pool per container."""
+def saver_on_pool(pool: ConnectionPool[Any]) -> PostgresSaver:
+    """A saver on the container's psycopg pool (agenthub.db.pool), which the chat store and
+    SQLAlchemy share: one pool per container. The pool's connections are in the saver's mode
+    (autocommit, dict rows, no prepared statements)."""
     from langgraph.checkpoint.postgres import PostgresSaver
     from langgraph.checkpoint.serde.jsonplus import JsonPlusSerializer
 
@@ -34,50 +37,7 @@ def saver_on_engine(engine: Engine) -> PostgresSaver:
 
     # Our turn results are in the checkpoint: allow them by name (no warning, strict-safe).
     serde = JsonPlusSerializer(allowed_msgpack_modules=CHECKPOINT_TYPES)
-    return PostgresSaver(_engine_pool_class()(engine), serde=serde)
-
-
-@cache
-def _engine_pool_class() -> type[Any]:
-    """Defined on first use: psycopg_pool stays off the import path until a saver is built."""
-    from psycopg.rows import dict_row, tuple_row
-    from psycopg_pool import ConnectionPool
-
-    class EnginePool(ConnectionPool):
-        """psycopg_pool's `connection()` over the engine's pool.
-
-        The saver accepts a psycopg `Connection` or `ConnectionPool` (isinstance), and takes a
-        connection per operation with `pool.connection()`; this hands it one of the engine's
-        (pre-pinged) connections, set up as the saver expects (autocommit, dict rows), and
-        gives it back to the engine as SQLAlchemy left it. Nothing of ConnectionPool's own
-        machinery (threads, connections) is started.
-        """
-
-        def __init__(self, engine: Engine) -> None:  # no super().__init__(): no pool of its own
-            self._engine = engine
-            self._closed = True  # for ConnectionPool.__del__: nothing to stop
-
-        @contextmanager
-        def connection(self, timeout: float | None = None) -> Iterator[Any]:
-            proxied = self._engine.raw_connection()
-            conn = proxied.driver_connection
-            assert conn is not None
-            try:
-                conn.autocommit = True
-                conn.row_factory = dict_row
-                yield conn
-            finally:
-                try:
-                    if not conn.closed:
-                        conn.row_factory = tuple_row
-                        conn.autocommit = False
-                finally:
-                    proxied.close()  # back to the engine's pool (it rolls back and resets)
-
-        def close(self, timeout: float = 5.0) -> None:
-            pass  # the engine owns the connections (disposed by composition.reset)
-
-    return EnginePool
+    return PostgresSaver(pool, serde=serde)
 
 
 # Blobs are shared between checkpoints by (channel, version): keep any an older one still uses.
@@ -88,15 +48,15 @@ TURN_KEY = "agenthub_turn"
 
 _FAILED_CHECKPOINTS = """
 SELECT checkpoint_id FROM checkpoints
-WHERE thread_id = :thread_id AND checkpoint_id > :marker
-  AND metadata ->> :key = :marker
+WHERE thread_id = %(thread_id)s AND checkpoint_id > %(marker)s
+  AND metadata ->> %(key)s = %(marker)s
 """
 
 _DELETE_FAILED_BLOBS = """
 DELETE FROM checkpoint_blobs AS bl
 USING checkpoints AS failed, jsonb_each_text(failed.checkpoint -> 'channel_versions') AS cv
-WHERE failed.thread_id = :thread_id
-  AND failed.checkpoint_id = ANY(:failed)
+WHERE failed.thread_id = %(thread_id)s
+  AND failed.checkpoint_id = ANY(%(failed)s)
   AND bl.thread_id = failed.thread_id
   AND bl.checkpoint_ns = failed.checkpoint_ns
   AND bl.channel = cv.key
@@ -105,7 +65,7 @@ WHERE failed.thread_id = :thread_id
     SELECT 1 FROM checkpoints AS kept
     WHERE kept.thread_id = bl.thread_id
       AND kept.checkpoint_ns = bl.checkpoint_ns
-      AND kept.checkpoint_id <> ALL(:failed)
+      AND kept.checkpoint_id <> ALL(%(failed)s)
       AND kept.checkpoint -> 'channel_versions' ->> bl.channel = bl.version
   )
 """
@@ -121,28 +81,29 @@ def turn_metadata(marker: str) -> dict[str, str]:
     return {TURN_KEY: marker}
 
 
-def discard_since(engine: Engine, *, thread_id: str, marker: str) -> None:
+def discard_since(pool: ConnectionPool[Any], *, thread_id: str, marker: str) -> None:
     """Forget the checkpoints a failed turn wrote, so its half state never becomes memory."""
-    from sqlalchemy import text
-
-    with engine.begin() as conn:
-        found = conn.execute(
-            text(_FAILED_CHECKPOINTS), {"thread_id": thread_id, "marker": marker, "key": TURN_KEY}
-        )
-        failed = [row[0] for row in found]
+    params: dict[str, Any] = {"thread_id": thread_id, "marker": marker, "key": TURN_KEY}
+    with pool.connection() as conn, conn.transaction(), conn.cursor() as cursor:
+        cursor.execute(_FAILED_CHECKPOINTS, params)
+        failed = [_first(row) for row in cursor.fetchall()]
         if not failed:
             return
+        params["failed"] = failed
         # The channel values (blobs) only those checkpoints use go too: they hold the failed
         # message, and for a new session no session row would ever lead retention to them.
-        conn.execute(text(_DELETE_FAILED_BLOBS), {"thread_id": thread_id, "failed": failed})
+        cursor.execute(_DELETE_FAILED_BLOBS, params)
         for table in ("checkpoint_writes", "checkpoints"):
-            conn.execute(
-                text(
-                    f"DELETE FROM {table} WHERE thread_id = :thread_id "  # noqa: S608
-                    "AND checkpoint_id = ANY(:failed)"
-                ),
-                {"thread_id": thread_id, "failed": failed},
+            cursor.execute(
+                f"DELETE FROM {table} WHERE thread_id = %(thread_id)s "  # noqa: S608
+                "AND checkpoint_id = ANY(%(failed)s)",
+                params,
             )
+
+
+def _first(row: Any) -> Any:
+    """A row's first column, whatever the connection's row factory (dict or tuple)."""
+    return next(iter(row.values())) if isinstance(row, dict) else row[0]
 
 
 def delete_threads(engine: Engine, thread_ids: Sequence[str]) -> int:

@@ -1,14 +1,23 @@
-"""Engine and session factory for the application database (psycopg 3 driver)."""
+"""Engine and session factory for the application database (psycopg 3 driver).
+
+Not on the chat path: the admin, sessions, retention and uploads functions, and a chat turn
+whose tenant config is not cached, use SQLAlchemy; the chat turn itself writes through
+agenthub.db.chat_store on the pool of agenthub.db.pool, which the engine draws from too.
+"""
 
 from __future__ import annotations
 
 from collections.abc import Iterator
-from contextlib import contextmanager
-from typing import Any
+from contextlib import contextmanager, suppress
+from typing import TYPE_CHECKING, Any
 
-from sqlalchemy import Engine, create_engine
+from sqlalchemy import Engine, create_engine, event
 from sqlalchemy.engine import make_url
 from sqlalchemy.orm import Session, sessionmaker
+from sqlalchemy.pool import NullPool
+
+if TYPE_CHECKING:
+    from psycopg_pool import ConnectionPool
 
 
 def sqlalchemy_url(url: str) -> str:
@@ -33,7 +42,8 @@ def build_engine(
     pool_timeout_s: float = 5.0,
     statement_timeout_ms: int | None = 15_000,
 ) -> Engine:
-    """The container's one PostgreSQL pool (the checkpointer borrows from it too).
+    """An engine with its own SQLAlchemy pool (tests, tools); the application's engine draws
+    from the container's one pool instead (`engine_on_pool`, built in agenthub.composition).
 
     Made to work behind RDS Proxy without pinning sessions: no server-side prepared
     statements (`prepare_threshold=None`), no `SET`; the statement timeout as a startup option
@@ -54,6 +64,58 @@ def build_engine(
         hide_parameters=True,
         connect_args=connect_args,
     )
+
+
+def engine_on_pool(pool: ConnectionPool[Any], url: str) -> Engine:
+    """An engine whose connections are borrowed from the container's psycopg pool: one pool per
+    container for the checkpointer, the chat store and the ORM.
+
+    SQLAlchemy keeps no pool of its own (NullPool): a checkout borrows a pool connection in
+    transaction mode with tuple rows (what SQLAlchemy expects); a checkin (after SQLAlchemy's
+    rollback) puts it back in the pool's mode and closes it, which gives it back (the pool was
+    made with `close_returns`).
+    The pool checks idle connections, so no pre-ping here. The connections are the pool's, not
+    made with the dialect's connect arguments: its only adapter there (inet/cidr read as text)
+    concerns no column of ours. `url` is the pool's database: SQLAlchemy makes no connection
+    with it, but `engine.url` names it (the demo seed derives other databases' URLs from it).
+    """
+    from psycopg.rows import tuple_row
+
+    from agenthub.db.pool import to_pool_mode
+
+    def borrow() -> Any:
+        conn = pool.getconn()
+        try:
+            conn.autocommit = False
+            conn.row_factory = tuple_row
+        except BaseException:
+            pool.putconn(conn)
+            raise
+        return conn
+
+    engine = create_engine(
+        sqlalchemy_url(url),
+        creator=borrow,
+        poolclass=NullPool,
+        # Error messages must not carry bound values (message text, tool data) into the logs.
+        hide_parameters=True,
+    )
+
+    @event.listens_for(engine, "checkin")
+    def _give_back_as_found(dbapi_connection: Any, _record: Any) -> None:
+        if dbapi_connection is None:  # invalidated: the pool discards it
+            return
+        from sqlalchemy.dialects.postgresql.psycopg import _log_notices
+
+        # The dialect adds its notice logger on every (NullPool) connect: remove it again, or
+        # a connection borrowed many times would collect them.
+        with suppress(ValueError):
+            dbapi_connection.remove_notice_handler(_log_notices)
+        # A broken connection refuses this; the pool discards it when it comes back.
+        with suppress(Exception):
+            to_pool_mode(dbapi_connection)
+
+    return engine
 
 
 def build_sessionmaker(engine: Engine) -> sessionmaker[Session]:

@@ -5,39 +5,19 @@ from __future__ import annotations
 import builtins
 import uuid
 from collections.abc import Sequence
-from dataclasses import dataclass, field
 from decimal import Decimal
-from typing import Any
 
 from sqlalchemy import case, delete, func, select, update
 from sqlalchemy.orm import Session
 
+# NewMessage and title_from live with the chat path's store (no SQLAlchemy there).
+from agenthub.db.chat_store import NewMessage as NewMessage
+from agenthub.db.chat_store import title_from as title_from
 from agenthub.db.models import ChatSession, Message, MessageRole
 from agenthub.errors import BadRequestError, NotFoundError
 from agenthub.repositories.common import enum_value, guarded_write
 
-TITLE_MAX_CHARS = 80
 MAX_PAGE_SIZE = 500
-
-
-@dataclass(frozen=True)
-class NewMessage:
-    """The fields of a message to store; the repository assigns ids, seq and timestamps."""
-
-    role: MessageRole | str
-    content: str
-    agent: str | None = None
-    format: str | None = None
-    renderer_hint: str | None = None
-    data: dict[str, Any] | None = None
-    tool_calls: list[Any] = field(default_factory=list)
-    input_tokens: int = 0
-    output_tokens: int = 0
-    cost_usd: Decimal = Decimal("0")
-    latency_ms: int | None = None
-    llm_model: str | None = None
-    # Knowledge citations of an answer: [{document_id, title, snippet, score}].
-    citations: list[Any] | None = None
 
 
 class MessageRepository:
@@ -153,15 +133,6 @@ class MessageRepository:
         )
         result = self.db.execute(statement, execution_options={"synchronize_session": False})
         return int(getattr(result, "rowcount", 0))
-
-
-def title_from(content: str) -> str:
-    """A session title from the first user message: its first line, shortened."""
-    lines = content.strip().splitlines()
-    first_line = " ".join(lines[0].split()) if lines else ""
-    if len(first_line) <= TITLE_MAX_CHARS:
-        return first_line
-    return first_line[: TITLE_MAX_CHARS - 1].rstrip() + "…"
 
 
 def _expect_role(message: NewMessage, role: MessageRole) -> None:

@@ -5,20 +5,19 @@ from __future__ import annotations
 import copy
 import time
 import uuid
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from dataclasses import asdict, dataclass, field
 from decimal import Decimal
 from typing import Any, Protocol
 
 from langchain_core.messages import HumanMessage
 from pydantic import SecretStr
-from sqlalchemy.orm import Session, sessionmaker
 
 from agenthub.agents.graph import new_turn_input
 from agenthub.agents.memory import thread_id as make_thread_id
 from agenthub.agents.results import Answer, Routing
 from agenthub.agents.runtime import DeadlineGuard, GraphCache
-from agenthub.db.engine import transaction
+from agenthub.db.chat_store import NewMessage, StoredTurn
 from agenthub.domain import Attachment, TenantRuntimeConfig, ToolContext
 from agenthub.errors import (
     ConfigurationError,
@@ -30,14 +29,44 @@ from agenthub.errors import (
 from agenthub.llm.errors import translate_provider_error
 from agenthub.llm.usage import Usage, UsageCollector
 from agenthub.observability import get_logger
-from agenthub.repositories import ChatSessionRepository, MessageRepository
-from agenthub.repositories.messages import NewMessage
-from agenthub.services.uploads import attachment_note, attachments_data, link_attachments
+from agenthub.services.uploads import attachment_note, attachments_data
 from agenthub.tools.base import CITATIONS_KEY
 
 
 class RuntimeConfigSource(Protocol):
     def get(self, tenant_id: str) -> TenantRuntimeConfig: ...
+
+
+class TurnStore(Protocol):
+    """The chat turn's session and message writes (agenthub.db.chat_store.ChatStore)."""
+
+    def claim_turn(
+        self, *, tenant_id: str, user_id: str, session_id: uuid.UUID, stale_after_s: float
+    ) -> bool | None: ...
+
+    def release_turn(self, *, tenant_id: str, session_id: uuid.UUID) -> None: ...
+
+    def start_session(
+        self,
+        *,
+        tenant_id: str,
+        user_id: str,
+        session_id: uuid.UUID,
+        user: NewMessage,
+        assistant: NewMessage,
+        upload_ids: Sequence[uuid.UUID] = (),
+    ) -> StoredTurn: ...
+
+    def append_turn(
+        self,
+        *,
+        tenant_id: str,
+        user_id: str,
+        session_id: uuid.UUID,
+        user: NewMessage,
+        assistant: NewMessage,
+        upload_ids: Sequence[uuid.UUID] = (),
+    ) -> StoredTurn: ...
 
 
 class Checkpoints(Protocol):
@@ -86,7 +115,7 @@ class ChatService:
     def __init__(
         self,
         *,
-        sessions: sessionmaker[Session],
+        store: TurnStore,
         configs: RuntimeConfigSource,
         graphs: GraphCache,
         checkpoints: Checkpoints,
@@ -94,7 +123,7 @@ class ChatService:
         max_steps: int,
         clock: Callable[[], float] = time.perf_counter,
     ) -> None:
-        self._sessions = sessions
+        self._store = store
         self._configs = configs
         self._graphs = graphs
         self._checkpoints = checkpoints
@@ -203,13 +232,12 @@ class ChatService:
         """One turn at a time per session: a double submit gets 409 instead of forking the
         conversation's memory. A claim older than the turn timeout is taken over."""
         assert turn.session_id is not None
-        with transaction(self._sessions) as db:
-            claimed = ChatSessionRepository(db).claim_turn(
-                tenant_id=turn.tenant_id,
-                user_id=turn.user_id,
-                session_id=turn.session_id,
-                stale_after_s=self._turn_timeout_s * 3,
-            )
+        claimed = self._store.claim_turn(
+            tenant_id=turn.tenant_id,
+            user_id=turn.user_id,
+            session_id=turn.session_id,
+            stale_after_s=self._turn_timeout_s * 3,
+        )
         if claimed is None:
             raise NotFoundError("session not found")
         if not claimed:
@@ -222,10 +250,7 @@ class ChatService:
         if turn.session_id is None:
             return
         try:
-            with transaction(self._sessions) as db:
-                ChatSessionRepository(db).release_turn(
-                    tenant_id=turn.tenant_id, session_id=turn.session_id
-                )
+            self._store.release_turn(tenant_id=turn.tenant_id, session_id=turn.session_id)
         except Exception:  # the claim goes stale by itself; the turn's own error matters more
             get_logger().warning("could not release the session's turn claim")
 
@@ -259,28 +284,27 @@ class ChatService:
             llm_model=",".join(models) or None,
             citations=citations or None,
         )
-        with transaction(self._sessions) as db:
-            messages = MessageRepository(db)
-            if turn.session_id is None:
-                _, _, stored = messages.start_session(
-                    tenant_id=turn.tenant_id,
-                    user_id=turn.user_id,
-                    session_id=session_id,
-                    user=user,
-                    assistant=assistant,
-                )
-            else:
-                _, stored = messages.append_turn(
-                    tenant_id=turn.tenant_id, session_id=session_id, user=user, assistant=assistant
-                )
-            link_attachments(
-                db,
+        # One statement: the session row, both messages and the attachments' link, or nothing.
+        upload_ids = [uuid.UUID(a.upload_id) for a in turn.attachments]
+        if turn.session_id is None:
+            stored = self._store.start_session(
                 tenant_id=turn.tenant_id,
                 user_id=turn.user_id,
-                attachments=turn.attachments,
                 session_id=session_id,
+                user=user,
+                assistant=assistant,
+                upload_ids=upload_ids,
             )
-            return stored.id
+        else:
+            stored = self._store.append_turn(
+                tenant_id=turn.tenant_id,
+                user_id=turn.user_id,
+                session_id=session_id,
+                user=user,
+                assistant=assistant,
+                upload_ids=upload_ids,
+            )
+        return stored.assistant_message_id
 
 
 def _prices(config: TenantRuntimeConfig) -> dict[str, tuple[Decimal, Decimal]]:

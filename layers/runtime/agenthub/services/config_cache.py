@@ -18,23 +18,30 @@ import time
 from collections import OrderedDict, defaultdict
 from collections.abc import Callable
 from dataclasses import dataclass
+from typing import TYPE_CHECKING
 
 from pydantic import ValidationError
-from sqlalchemy.orm import Session, sessionmaker
 
 from agenthub.cache.redis_cache import FrontRead, RedisConfigCache, RedisUnavailableError
 from agenthub.domain import TenantRuntimeConfig
 from agenthub.errors import NotFoundError
 from agenthub.observability import get_logger
-from agenthub.repositories import TenantRepository
 from agenthub.services.cache_stats import CacheCounters
 from agenthub.services.rate_limit import TenantRateLimiter
-from agenthub.services.runtime_config import load_runtime_config
 
-Loader = Callable[[Session, str], TenantRuntimeConfig]
+if TYPE_CHECKING:
+    # Only a miss (or Redis down) reads PostgreSQL, through the ORM: SQLAlchemy is imported
+    # then, never by a turn whose config is cached.
+    from sqlalchemy.orm import Session
+
+Loader = Callable[["Session", str], TenantRuntimeConfig]
+# A new database session (a `sessionmaker`, or a function that builds one on first use).
+SessionFactory = Callable[[], "Session"]
 
 
 def _load(db: Session, tenant_id: str) -> TenantRuntimeConfig:
+    from agenthub.services.runtime_config import load_runtime_config
+
     return load_runtime_config(db, tenant_id=tenant_id)
 
 
@@ -54,7 +61,7 @@ class CachedConfigSource:
     def __init__(
         self,
         *,
-        sessions: sessionmaker[Session],
+        sessions: SessionFactory,
         redis: RedisConfigCache,
         ttl_s: int,
         max_tenants: int = 256,
@@ -113,6 +120,8 @@ class CachedConfigSource:
             return None
 
     def _database_version(self, tenant_id: str) -> int:
+        from agenthub.repositories import TenantRepository
+
         with self._sessions() as db:
             version = TenantRepository(db).config_version(tenant_id=tenant_id)
         if version is None:
@@ -134,7 +143,7 @@ class TenantConfigCache:
     def __init__(
         self,
         *,
-        sessions: sessionmaker[Session],
+        sessions: SessionFactory,
         redis: RedisConfigCache,
         counters: CacheCounters,
         ttl_s: int,

@@ -6,7 +6,8 @@ declared type (magic bytes) and size before any tool reads it. Objects are tagge
 `agenthub-upload=pending` until a message sends them (the bucket's lifecycle rule expires
 pending objects: a backstop for rows that never got written), then `attached`; retention
 deletes them with their conversation, or after a grace period when they were never sent.
-No heavy imports here: the chat and uploads functions load this module.
+No heavy imports here: the chat and uploads functions load this module (SQLAlchemy only
+inside the methods that touch rows).
 """
 
 from __future__ import annotations
@@ -17,12 +18,8 @@ import uuid
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
-from typing import NoReturn
+from typing import TYPE_CHECKING, NoReturn
 
-from sqlalchemy.orm import Session, sessionmaker
-
-from agenthub.db.engine import transaction
-from agenthub.db.models import Upload, UploadStatus
 from agenthub.documents.sniff import ACCEPTED_TYPES, mismatch, normalise_type
 from agenthub.domain import Attachment
 from agenthub.errors import (
@@ -32,9 +29,15 @@ from agenthub.errors import (
     ValidationFailedError,
 )
 from agenthub.observability import get_logger
-from agenthub.repositories.uploads import UploadRepository
 from agenthub.settings import UploadSettings
 from agenthub.storage.objects import ObjectStore, tenant_key
+
+if TYPE_CHECKING:
+    # SQLAlchemy is imported where rows are read or written (the uploads and attachments
+    # paths), never by a chat turn without attachments (attachment_note, attachments_data).
+    from sqlalchemy.orm import Session, sessionmaker
+
+    from agenthub.db.models import Upload
 
 MAX_ATTACHMENTS = 5
 UPLOAD_TAG = "agenthub-upload"
@@ -104,6 +107,9 @@ class UploadService:
         self, *, tenant_id: str, user_id: str, filename: str, content_type: str, size: int
     ) -> UploadTicket:
         """A presigned PUT for one file; the row is written first, so no object is ownerless."""
+        from agenthub.db.engine import transaction
+        from agenthub.repositories.uploads import UploadRepository
+
         name = clean_filename(filename)
         declared = self._accepted_type(content_type)
         self._check_size(size, self._settings.max_bytes)
@@ -142,6 +148,10 @@ class UploadService:
         self, *, tenant_id: str, user_id: str, filename: str, content_type: str, body: bytes
     ) -> StoredUpload:
         """A small file posted through the API: checked, stored, ready to send."""
+        from agenthub.db.engine import transaction
+        from agenthub.db.models import UploadStatus
+        from agenthub.repositories.uploads import UploadRepository
+
         name = clean_filename(filename)
         declared = self._accepted_type(content_type)
         self._check_size(len(body), self._settings.direct_max_bytes)
@@ -196,6 +206,9 @@ class UploadService:
         declared type or size: 422 (a mismatching file is deleted and the upload rejected).
         Already sent in another conversation: 409.
         """
+        from agenthub.db.models import UploadStatus
+        from agenthub.repositories.uploads import UploadRepository
+
         ids = list(dict.fromkeys(upload_ids))
         if len(ids) > MAX_ATTACHMENTS:
             raise ValidationFailedError(
@@ -237,6 +250,10 @@ class UploadService:
 
     def _check_arrived(self, tenant_id: str, row: Upload, where: str) -> int:
         """A pending upload's file: there, of the declared size and type; then it is ready."""
+        from agenthub.db.engine import transaction
+        from agenthub.db.models import UploadStatus
+        from agenthub.repositories.uploads import UploadRepository
+
         head = self._store.head(tenant_id=tenant_id, key=row.object_key)
         if head is None:
             if self._clock() >= row.expires_at:
@@ -265,6 +282,10 @@ class UploadService:
         return size
 
     def _reject(self, tenant_id: str, row: Upload, reason: str) -> None:
+        from agenthub.db.engine import transaction
+        from agenthub.db.models import UploadStatus
+        from agenthub.repositories.uploads import UploadRepository
+
         self._delete_quietly(tenant_id, row.object_key)
         with transaction(self._sessions) as db:
             locked = UploadRepository(db).get_owned(
@@ -316,25 +337,6 @@ class UploadService:
             )
 
 
-def link_attachments(
-    db: Session,
-    *,
-    tenant_id: str,
-    user_id: str,
-    attachments: Sequence[Attachment],
-    session_id: uuid.UUID,
-) -> None:
-    """Inside the turn's transaction: the uploads now belong to this conversation."""
-    if attachments:
-        db.flush()
-        UploadRepository(db).link_to_session(
-            tenant_id=tenant_id,
-            user_id=user_id,
-            upload_ids=[uuid.UUID(a.upload_id) for a in attachments],
-            session_id=session_id,
-        )
-
-
 def attachments_data(attachments: Sequence[Attachment]) -> dict[str, object] | None:
     """What the stored user message records (and the sessions API shows)."""
     if not attachments:
@@ -382,10 +384,15 @@ class UploadCleaner:
     def delete_for_sessions(
         self, db: Session, *, tenant_id: str, session_ids: Sequence[uuid.UUID]
     ) -> int:
+        from agenthub.repositories.uploads import UploadRepository
+
         uploads = UploadRepository(db).in_sessions(tenant_id=tenant_id, session_ids=session_ids)
         return self._delete(db, tenant_id, uploads)
 
     def sweep_unlinked(self, *, tenant_id: str, now: datetime) -> int:
+        from agenthub.db.engine import transaction
+        from agenthub.repositories.uploads import UploadRepository
+
         cutoff = now - timedelta(seconds=self._unlinked_ttl_s)
         with transaction(self._sessions) as db:
             uploads = UploadRepository(db).unlinked_before(
@@ -394,6 +401,9 @@ class UploadCleaner:
             return self._delete(db, tenant_id, uploads)
 
     def _delete(self, db: Session, tenant_id: str, uploads: Sequence[Upload]) -> int:
+        from agenthub.db.models import UploadStatus
+        from agenthub.repositories.uploads import UploadRepository
+
         if not uploads:
             return 0
         UploadRepository(db).delete_many(tenant_id=tenant_id, upload_ids=[u.id for u in uploads])

@@ -21,7 +21,6 @@ from typing import Any, Protocol
 from langchain_core.tools import BaseTool
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
 
-from agenthub.db.models import KNOWLEDGE_BASE_NAME_PATTERN
 from agenthub.domain import ToolContext, ToolSpec
 from agenthub.errors import (
     AgentHubError,
@@ -37,6 +36,10 @@ SNIPPET_CHARS = 300
 _FILTERABLE = frozenset({"document_id", "title", "content_type"})
 
 Scalar = str | int | float | bool
+
+# The knowledge base name rule of agenthub.db.models (its check constraint), repeated here so
+# that the chat path does not import SQLAlchemy for it (tests/unit/test_rag_tool.py compares).
+KNOWLEDGE_BASE_NAME_PATTERN = r"^[a-z][a-z0-9_-]{0,63}$"
 
 
 class Hit(Protocol):
