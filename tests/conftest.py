@@ -12,6 +12,7 @@ import tempfile
 import uuid
 from collections.abc import Iterator
 from pathlib import Path
+from urllib.parse import urlsplit, urlunsplit
 
 import pytest
 from cryptography.fernet import Fernet
@@ -90,7 +91,20 @@ def pg_admin_url() -> Iterator[str]:
     data_dir = Path(tempfile.mkdtemp(prefix="agenthub-test-pg-"))
     data_dir.chmod(0o755)
     # The server stops, and its data directory goes, when this process exits.
-    yield start_postgres(data_dir, delete_on_exit=True)
+    url = start_postgres(data_dir, delete_on_exit=True)
+    _without_durability(url)
+    yield url
+
+
+# A throwaway test server needs no crash safety: without it, creating and dropping each test's
+# database (and every commit) skips the disk flushes. Never applied to a DATABASE_URL server.
+_NO_DURABILITY = {"fsync": "off", "synchronous_commit": "off", "full_page_writes": "off"}
+
+
+def _without_durability(admin_url: str) -> None:
+    for name, value in _NO_DURABILITY.items():
+        _admin_execute(admin_url, f"ALTER SYSTEM SET {name} = '{value}'")
+    _admin_execute(admin_url, "SELECT pg_reload_conf()")
 
 
 @pytest.fixture(scope="session")
@@ -140,6 +154,21 @@ def redis_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[object]:
     server.stop()
 
 
+def worker_redis_url(url: str, worker: str | None = None) -> str:
+    """`url` on this pytest-xdist worker's own database number (gw0: +0, gw1: +1, ...).
+
+    Each test flushes its Redis database: two workers sharing the server named by REDIS_URL must
+    not share a database. Outside xdist the URL is unchanged.
+    """
+    worker = os.environ.get("PYTEST_XDIST_WORKER", "") if worker is None else worker
+    if not worker.startswith("gw"):
+        return url
+    parts = urlsplit(url)
+    number = parts.path.strip("/")
+    database = (int(number) if number else 0) + int(worker.removeprefix("gw"))
+    return urlunsplit(parts._replace(path=f"/{database}"))
+
+
 @pytest.fixture
 def redis_url(redis_server: object) -> str:
     import redis
@@ -150,7 +179,7 @@ def redis_url(redis_server: object) -> str:
         redis_server.start()  # a test may have stopped it
         url = redis_server.url
     else:
-        url = os.environ["REDIS_URL"]
+        url = worker_redis_url(os.environ["REDIS_URL"])
     client = redis.Redis.from_url(url)
     client.flushdb()
     client.close()
