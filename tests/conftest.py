@@ -6,10 +6,12 @@ flushed Redis database. Tiers follow the folder: tests/unit, tests/integration, 
 
 from __future__ import annotations
 
+import asyncio
 import os
 import shutil
 import tempfile
 import uuid
+import warnings
 from collections.abc import Iterator
 from pathlib import Path
 from urllib.parse import urlsplit, urlunsplit
@@ -57,6 +59,31 @@ def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item
         for tier in ("unit", "integration", "e2e"):
             if tier in parts:
                 item.add_marker(getattr(pytest.mark, tier))
+
+
+@pytest.fixture(autouse=True)
+def _current_event_loop() -> Iterator[None]:
+    """The main thread has a current event loop, as in a fresh Lambda process.
+
+    Mangum (the admin and sessions handlers) runs each request on `asyncio.get_event_loop()`,
+    which fails once an earlier test's `asyncio.run()` has cleared the current loop: without
+    this, a handler test passes or fails by which test ran before it in the same process (with
+    pytest-xdist, that order differs from run to run).
+    """
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", DeprecationWarning)
+        loop: asyncio.AbstractEventLoop | None
+        try:
+            loop = asyncio.get_event_loop_policy().get_event_loop()
+        except RuntimeError:
+            loop = None
+    created = None
+    if loop is None or loop.is_closed():
+        created = asyncio.new_event_loop()
+        asyncio.set_event_loop(created)
+    yield
+    if created is not None:
+        created.close()
 
 
 # --- PostgreSQL -------------------------------------------------------------------------------
