@@ -375,7 +375,9 @@ def test_a_client_that_leaves_after_the_routing_gets_no_tool_called_for_it(
             headers={"Authorization": f"Bearer {alice}"},
         ) as response,
     ):
-        read_events(response.iter_lines(), stream, stop_after="routing")
+        # The iterator is kept: an abandoned one closes the connection when it is collected.
+        lines = response.iter_lines()
+        read_events(lines, stream, stop_after="routing")
         # Leaving before that call starts would stop the turn sooner (a busy machine lets the
         # disconnect arrive first): the tool would go uncalled without this test's point.
         wait_until(lambda: provider.pending == 0, what="the agent's model call")
