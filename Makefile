@@ -27,8 +27,15 @@ chat: env
 token: $(UV)
 	@$(UV) run --frozen --quiet agenthub token --tenant $(TENANT) --user $(CHAT_USER)
 
+# The whole suite on PYTEST_WORKERS pytest-xdist workers (2: this machine and CI have two cores).
+# Each worker starts its own embedded PostgreSQL, Redis, Chroma and moto; --dist loadfile keeps a
+# test file on one worker, so module fixtures are built once. PYTEST_WORKERS=0 runs it serially.
+# Bytecode caches are written even where PYTHONDONTWRITEBYTECODE is set: otherwise every worker
+# and every subprocess a test starts compiles its imports from source again (seconds each).
+PYTEST_WORKERS ?= 2
 test: env
-	$(UV) run pytest --cov --cov-report=term --cov-fail-under=80
+	env -u PYTHONDONTWRITEBYTECODE $(UV) run pytest -n $(PYTEST_WORKERS) --dist loadfile \
+		--cov --cov-report=term --cov-fail-under=80
 
 test-unit: env
 	$(UV) run pytest tests/unit

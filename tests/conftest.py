@@ -6,12 +6,15 @@ flushed Redis database. Tiers follow the folder: tests/unit, tests/integration, 
 
 from __future__ import annotations
 
+import asyncio
 import os
 import shutil
 import tempfile
 import uuid
+import warnings
 from collections.abc import Iterator
 from pathlib import Path
+from urllib.parse import urlsplit, urlunsplit
 
 import pytest
 from cryptography.fernet import Fernet
@@ -58,6 +61,31 @@ def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item
                 item.add_marker(getattr(pytest.mark, tier))
 
 
+@pytest.fixture(autouse=True)
+def _current_event_loop() -> Iterator[None]:
+    """The main thread has a current event loop, as in a fresh Lambda process.
+
+    Mangum (the admin and sessions handlers) runs each request on `asyncio.get_event_loop()`,
+    which fails once an earlier test's `asyncio.run()` has cleared the current loop: without
+    this, a handler test passes or fails by which test ran before it in the same process (with
+    pytest-xdist, that order differs from run to run).
+    """
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", DeprecationWarning)
+        loop: asyncio.AbstractEventLoop | None
+        try:
+            loop = asyncio.get_event_loop_policy().get_event_loop()
+        except RuntimeError:
+            loop = None
+    created = None
+    if loop is None or loop.is_closed():
+        created = asyncio.new_event_loop()
+        asyncio.set_event_loop(created)
+    yield
+    if created is not None:
+        created.close()
+
+
 # --- PostgreSQL -------------------------------------------------------------------------------
 
 
@@ -90,7 +118,20 @@ def pg_admin_url() -> Iterator[str]:
     data_dir = Path(tempfile.mkdtemp(prefix="agenthub-test-pg-"))
     data_dir.chmod(0o755)
     # The server stops, and its data directory goes, when this process exits.
-    yield start_postgres(data_dir, delete_on_exit=True)
+    url = start_postgres(data_dir, delete_on_exit=True)
+    _without_durability(url)
+    yield url
+
+
+# A throwaway test server needs no crash safety: without it, creating and dropping each test's
+# database (and every commit) skips the disk flushes. Never applied to a DATABASE_URL server.
+_NO_DURABILITY = {"fsync": "off", "synchronous_commit": "off", "full_page_writes": "off"}
+
+
+def _without_durability(admin_url: str) -> None:
+    for name, value in _NO_DURABILITY.items():
+        _admin_execute(admin_url, f"ALTER SYSTEM SET {name} = '{value}'")
+    _admin_execute(admin_url, "SELECT pg_reload_conf()")
 
 
 @pytest.fixture(scope="session")
@@ -140,6 +181,21 @@ def redis_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[object]:
     server.stop()
 
 
+def worker_redis_url(url: str, worker: str | None = None) -> str:
+    """`url` on this pytest-xdist worker's own database number (gw0: +0, gw1: +1, ...).
+
+    Each test flushes its Redis database: two workers sharing the server named by REDIS_URL must
+    not share a database. Outside xdist the URL is unchanged.
+    """
+    worker = os.environ.get("PYTEST_XDIST_WORKER", "") if worker is None else worker
+    if not worker.startswith("gw"):
+        return url
+    parts = urlsplit(url)
+    number = parts.path.strip("/")
+    database = (int(number) if number else 0) + int(worker.removeprefix("gw"))
+    return urlunsplit(parts._replace(path=f"/{database}"))
+
+
 @pytest.fixture
 def redis_url(redis_server: object) -> str:
     import redis
@@ -150,7 +206,7 @@ def redis_url(redis_server: object) -> str:
         redis_server.start()  # a test may have stopped it
         url = redis_server.url
     else:
-        url = os.environ["REDIS_URL"]
+        url = worker_redis_url(os.environ["REDIS_URL"])
     client = redis.Redis.from_url(url)
     client.flushdb()
     client.close()

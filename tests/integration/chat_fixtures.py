@@ -4,10 +4,9 @@ from __future__ import annotations
 
 from collections.abc import Callable, Iterator
 from types import ModuleType
-from typing import Any
+from typing import Any, cast
 
 import pytest
-from cryptography.hazmat.primitives import serialization
 from cryptography.hazmat.primitives.asymmetric import rsa
 
 from agenthub.auth.devkeys import mint_token
@@ -29,15 +28,13 @@ def seeded(app_env: None, business_api_server: Any) -> Iterator[None]:
 
 @pytest.fixture
 def token_for(rsa_private_key: rsa.RSAPrivateKey) -> Callable[..., str]:
-    pem = rsa_private_key.private_bytes(
-        serialization.Encoding.PEM,
-        serialization.PrivateFormat.PKCS8,
-        serialization.NoEncryption(),
-    ).decode()
+    # The key object, not its PEM: jwt.encode signs with either, and parsing the PEM (with its
+    # RSA consistency check) costs ~0.1 s a token, for tests that mint one per request.
+    key = cast(str, rsa_private_key)
 
     def make(tenant_id: str = "acme", user_id: str = "alice", roles: tuple[str, ...] = ()) -> str:
         return mint_token(
-            private_key_pem=pem,
+            private_key_pem=key,
             kid=None,
             tenant_id=tenant_id,
             user_id=user_id,

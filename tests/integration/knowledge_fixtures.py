@@ -9,10 +9,8 @@ from __future__ import annotations
 
 import json
 import os
-import tempfile
 import uuid
 from collections.abc import Iterator
-from pathlib import Path
 from types import ModuleType
 from typing import Any
 
@@ -27,8 +25,11 @@ INGEST_MAX_RECEIVES = 2
 
 
 @pytest.fixture(scope="session")
-def chroma_url() -> Iterator[str]:
-    """A real Chroma server (`chroma run`), or the one CHROMA_URL names."""
+def chroma_url(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
+    """A real Chroma server (`chroma run`), or the one CHROMA_URL names.
+
+    Its data lives under this run's (this worker's) temporary root, removed when the run ends.
+    """
     configured = os.environ.get("CHROMA_URL")
     if configured:
         yield configured
@@ -36,9 +37,7 @@ def chroma_url() -> Iterator[str]:
     from agenthub.embedded import free_port
     from agenthub.local.chroma import EmbeddedChroma
 
-    server = EmbeddedChroma(
-        Path(tempfile.mkdtemp(prefix="agenthub-test-chroma-")), port=free_port()
-    )
+    server = EmbeddedChroma(tmp_path_factory.mktemp("chroma"), port=free_port())
     server.start()
     yield server.url
     server.stop()

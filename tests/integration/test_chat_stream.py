@@ -364,7 +364,7 @@ def test_a_client_that_leaves_after_the_routing_gets_no_tool_called_for_it(
         FakeReply.tool_call(DEBT_TOOL, {"mst": "0123456789"}).after(1.0),
     )
 
-    # WHEN the client leaves as soon as it knows the routing
+    # WHEN the client leaves once it knows the routing, the agent's model call under way
     stream = Stream(status=0, headers=httpx.Headers())
     with (
         httpx.Client(timeout=30) as client,
@@ -375,11 +375,15 @@ def test_a_client_that_leaves_after_the_routing_gets_no_tool_called_for_it(
             headers={"Authorization": f"Bearer {alice}"},
         ) as response,
     ):
-        read_events(response.iter_lines(), stream, stop_after="routing")
+        # The iterator is kept: an abandoned one closes the connection when it is collected.
+        lines = response.iter_lines()
+        read_events(lines, stream, stop_after="routing")
+        # Leaving before that call starts would stop the turn sooner (a busy machine lets the
+        # disconnect arrive first): the tool would go uncalled without this test's point.
+        wait_until(lambda: provider.pending == 0, what="the agent's model call")
     assert stream.first("routing").data["agent"] == "debt"
 
     # THEN the tool the model then asks for is never called, and nothing is kept
-    wait_until(lambda: provider.pending == 0, what="the agent's model call")
     time.sleep(1.5)  # its reply (1 s late) has come back by now
     assert [c for c in business_api_server.calls() if "/erp/" in c["path"]] == []
     assert len(provider.chat_requests) == 2

@@ -74,8 +74,11 @@ def query_tool(
     sql: str,
     *,
     schema: dict[str, Any] = NO_ARGS,
+    encrypted_url: str | None = None,
     **config: Any,
 ) -> Any:
+    if encrypted_url is None and url:
+        encrypted_url = keyring.encrypt(url).decode()
     spec = ToolSpec(
         id=uuid.uuid4(),
         name="sales_report",
@@ -83,7 +86,7 @@ def query_tool(
         type="DB_QUERY",
         input_schema=schema,
         config={"data_source": "analytics", "sql": sql, **config},
-        encrypted_data_source_url=keyring.encrypt(url).decode() if url else None,
+        encrypted_data_source_url=encrypted_url,
     )
     deps = replace(tool_deps(), data_source_pools=pools)
     return build_tool(spec, deps)
@@ -206,11 +209,17 @@ def test_the_pooled_connections_are_read_only_by_default(
 def test_the_statement_timeout_stops_a_long_query(
     pools: DataSourcePools, keyring: KeyRing, sales_url: str
 ) -> None:
+    # The tool's pool holds a connection already: on a busy machine, opening one could take
+    # the whole 0.3 s, a "could not be reached in time" instead of the statement timeout.
+    encrypted = keyring.encrypt(sales_url).decode()
+    with pools.connection(tenant_id="acme", name="analytics", encrypted_url=encrypted, wait_s=5):
+        pass
     tool = query_tool(
         pools,
         keyring,
         sales_url,
         "SELECT count(*) FROM generate_series(1, 2000000000) AS g",
+        encrypted_url=encrypted,
         timeout_s=0.3,
     )
 
@@ -218,6 +227,7 @@ def test_the_statement_timeout_stops_a_long_query(
     error = error_of(invoke(tool, {}))
     elapsed = time.perf_counter() - started
 
+    assert len(pools) == 1  # the tool ran on the pool opened above
     assert error["type"] == "timeout"
     assert "0.3 s" in error["message"]
     assert elapsed < 3.0
