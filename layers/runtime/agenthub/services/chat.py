@@ -5,7 +5,7 @@ from __future__ import annotations
 import copy
 import time
 import uuid
-from collections.abc import Callable, Sequence
+from collections.abc import Callable
 from dataclasses import asdict, dataclass, field
 from decimal import Decimal
 from typing import Any, Protocol
@@ -17,7 +17,7 @@ from agenthub.agents.graph import new_turn_input
 from agenthub.agents.memory import thread_id as make_thread_id
 from agenthub.agents.results import Answer, Routing
 from agenthub.agents.runtime import DeadlineGuard, GraphCache
-from agenthub.db.chat_store import NewMessage, StoredTurn
+from agenthub.db.chat_store import ChatStore, NewMessage
 from agenthub.domain import Attachment, TenantRuntimeConfig, ToolContext
 from agenthub.errors import (
     ConfigurationError,
@@ -35,38 +35,6 @@ from agenthub.tools.base import CITATIONS_KEY
 
 class RuntimeConfigSource(Protocol):
     def get(self, tenant_id: str) -> TenantRuntimeConfig: ...
-
-
-class TurnStore(Protocol):
-    """The chat turn's session and message writes (agenthub.db.chat_store.ChatStore)."""
-
-    def claim_turn(
-        self, *, tenant_id: str, user_id: str, session_id: uuid.UUID, stale_after_s: float
-    ) -> bool | None: ...
-
-    def release_turn(self, *, tenant_id: str, session_id: uuid.UUID) -> None: ...
-
-    def start_session(
-        self,
-        *,
-        tenant_id: str,
-        user_id: str,
-        session_id: uuid.UUID,
-        user: NewMessage,
-        assistant: NewMessage,
-        upload_ids: Sequence[uuid.UUID] = (),
-    ) -> StoredTurn: ...
-
-    def append_turn(
-        self,
-        *,
-        tenant_id: str,
-        user_id: str,
-        session_id: uuid.UUID,
-        user: NewMessage,
-        assistant: NewMessage,
-        upload_ids: Sequence[uuid.UUID] = (),
-    ) -> StoredTurn: ...
 
 
 class Checkpoints(Protocol):
@@ -115,7 +83,7 @@ class ChatService:
     def __init__(
         self,
         *,
-        store: TurnStore,
+        store: ChatStore,
         configs: RuntimeConfigSource,
         graphs: GraphCache,
         checkpoints: Checkpoints,
