@@ -7,11 +7,16 @@ Both flows make the same calls to the same servers: supervisor model call -> age
 - agenthub: an API Gateway event through the chat Lambda handler (auth, tenant config, compiled
   graph, memory, tool registry, output shaping, session and message rows, metrics).
 - bare: a hand-written 3-node graph (supervisor, agent, tool via httpx) with the same saver.
+  By default it sends the model the same requests as ours (the system prompts, the tool
+  definitions with their JSON schemas, tool_choice, max_completion_tokens: recorded from one of
+  our turns), so the ratio measures the runtime, not the size of the tenant's prompts;
+  `--minimal-bare` gives it two-line prompts and one-field tools instead (the earlier bench).
 
 Real PostgreSQL and Redis: embedded in a temp dir unless DATABASE_URL / REDIS_URL are set (then
 a temporary database is created in that server and dropped at the end).
 
-    uv run python bench/chat_turn.py [--turns 50] [--warmup 5] [--profile]
+    uv run python bench/chat_turn.py [--turns 50] [--warmup 5] [--profile] [--direct-answers]
+                                     [--minimal-bare]
 """
 
 from __future__ import annotations
@@ -43,7 +48,9 @@ TENANT, USER = "acme", "bench-user"
 MESSAGE = "Debt for MST 0123456789"
 SLOWER_THAN_BARE_LIMIT = 1.25  # issue 8: wall time and CPU per turn
 OURS = "agenthub (chat Lambda handler)"
+ANSWER_TOOL = "final_answer"  # agenthub.agents.output.ANSWER_TOOL
 DIRECT_ANSWERS = False  # --direct-answers: our default flow (card mapped from the tool result)
+MINIMAL_BARE = False  # --minimal-bare: the bare graph's own short prompts and tools
 # More of the tenant's LLM `extra` settings, for benches that reuse this stack (bench/stream.py).
 LLM_EXTRA: dict[str, Any] = {}
 
@@ -179,7 +186,65 @@ def agenthub_turn(env: Stack) -> Callable[[], None]:
     return turn
 
 
-def bare_turn(env: Stack) -> Callable[[], None]:
+@dataclass(frozen=True)
+class ModelRequests:
+    """What the bare graph sends the model: system prompt, tools and parameters per step."""
+
+    supervisor_prompt: str
+    supervisor_tools: list[dict[str, Any]]
+    agent_prompt: str
+    agent_tools: list[dict[str, Any]]
+    agent_tool_choice: str | None = None
+    max_completion_tokens: int | None = None
+
+
+def minimal_requests() -> ModelRequests:
+    from tests.support.scripted_model import DEBT_TOOL
+
+    def function(name: str, description: str, properties: dict[str, Any]) -> dict[str, Any]:
+        parameters = {"type": "object", "properties": properties, "required": list(properties)}
+        return {
+            "type": "function",
+            "function": {"name": name, "description": description, "parameters": parameters},
+        }
+
+    reason = {"reason": {"type": "string"}}
+    return ModelRequests(
+        supervisor_prompt="Route the request.",
+        supervisor_tools=[
+            function("transfer_to_debt", "Hand the request to the Debt agent", reason),
+            function("transfer_to_shipment", "Hand the request to the Shipment agent", reason),
+        ],
+        agent_prompt="You are the Debt agent.",
+        agent_tools=[
+            function(DEBT_TOOL, "Look up a customer's debt by MST", {"mst": {"type": "string"}})
+        ],
+    )
+
+
+def recorded_requests(env: Stack, ours: Callable[[], None]) -> ModelRequests:
+    """Our turn's first two model requests (supervisor, agent), as the fake server got them."""
+    env.fake.reset()
+    ours()
+    supervisor, agent = (request.body for request in env.fake.chat_requests[:2])
+    env.fake.reset()
+
+    def system(body: dict[str, Any]) -> str:
+        first = body["messages"][0]
+        assert first["role"] == "system", first
+        return str(first["content"])
+
+    return ModelRequests(
+        supervisor_prompt=system(supervisor),
+        supervisor_tools=supervisor["tools"],
+        agent_prompt=system(agent),
+        agent_tools=agent["tools"],
+        agent_tool_choice=agent.get("tool_choice"),
+        max_completion_tokens=agent.get("max_completion_tokens"),
+    )
+
+
+def bare_turn(env: Stack, requests: ModelRequests) -> Callable[[], None]:
     """The same flow as a minimal hand-written LangGraph graph with the same PostgresSaver."""
     import httpx
     from langchain_core.messages import AIMessage, HumanMessage, SystemMessage, ToolMessage
@@ -192,47 +257,37 @@ def bare_turn(env: Stack) -> Callable[[], None]:
 
     from agenthub.composition import database_url
     from agenthub.db.engine import libpq_url
-    from tests.support.scripted_model import DEBT_TOOL
-
-    def function(name: str, description: str, properties: dict[str, Any]) -> dict[str, Any]:
-        parameters = {"type": "object", "properties": properties, "required": list(properties)}
-        return {
-            "type": "function",
-            "function": {"name": name, "description": description, "parameters": parameters},
-        }
 
     model = ChatOpenAI(
         model="gpt-fake",
         api_key=env.api_key,
         base_url=env.fake.base_url,
         temperature=0,
+        max_completion_tokens=requests.max_completion_tokens,
         max_retries=0,
         timeout=20,
     )
-    reason = {"reason": {"type": "string"}}
-    supervisor = model.bind_tools(
-        [
-            function("transfer_to_debt", "Hand the request to the Debt agent", reason),
-            function("transfer_to_shipment", "Hand the request to the Shipment agent", reason),
-        ]
-    )
-    agent = model.bind_tools(
-        [function(DEBT_TOOL, "Look up a customer's debt by MST", {"mst": {"type": "string"}})]
-    )
+    supervisor = model.bind_tools(requests.supervisor_tools)
+    agent = model.bind_tools(requests.agent_tools, tool_choice=requests.agent_tool_choice)
+    supervisor_prompt = SystemMessage(requests.supervisor_prompt)
+    agent_prompt = SystemMessage(requests.agent_prompt)
     http = httpx.Client(timeout=5)
 
     def route(state: State) -> dict[str, Any]:
-        reply = supervisor.invoke([SystemMessage("Route the request."), *state["messages"]])
+        reply = supervisor.invoke([supervisor_prompt, *state["messages"]])
         assert isinstance(reply, AIMessage)
         return {"route": reply.tool_calls[0]["name"] if reply.tool_calls else None}
 
     def act(state: State) -> dict[str, Any]:
-        reply = agent.invoke([SystemMessage("You are the Debt agent."), *state["messages"]])
+        reply = agent.invoke([agent_prompt, *state["messages"]])
         return {"messages": [reply]}
 
     def wants_tool(state: State) -> bool:
+        # The answer tool (structured output) ends the turn; any other call runs the tool.
         last = state["messages"][-1]
-        return isinstance(last, AIMessage) and bool(last.tool_calls)
+        return isinstance(last, AIMessage) and any(
+            call["name"] != ANSWER_TOOL for call in last.tool_calls
+        )
 
     def call_tool(state: State, config: RunnableConfig) -> dict[str, Any]:
         last = state["messages"][-1]
@@ -272,8 +327,10 @@ def bare_turn(env: Stack) -> Callable[[], None]:
         state = compiled.invoke(
             {"messages": [HumanMessage(MESSAGE)], "route": None}, config, durability="exit"
         )
-        if "owes" not in str(state["messages"][-1].content):
-            raise RuntimeError(f"bare turn failed: {state['messages'][-1]}")
+        last = state["messages"][-1]
+        answer = str(last.tool_calls[0]["args"] if last.tool_calls else last.content)
+        if "owes" not in answer:
+            raise RuntimeError(f"bare turn failed: {last}")
 
     return turn
 
@@ -384,20 +441,28 @@ def main() -> int:
     parser.add_argument("--warmup", type=int, default=5, help="unmeasured turns per flow first")
     parser.add_argument("--profile", action="store_true", help="cProfile the agenthub turn")
     parser.add_argument(
+        "--minimal-bare",
+        action="store_true",
+        help="the bare graph sends its own two-line prompts and one-field tools (by default "
+        "it sends the same requests as ours)",
+    )
+    parser.add_argument(
         "--direct-answers",
         action="store_true",
         help="our default flow: the card mapped from the tool's result, one model call fewer "
         "(without it both flows make the same three model calls)",
     )
     args = parser.parse_args()
-    global DIRECT_ANSWERS
-    DIRECT_ANSWERS = args.direct_answers
+    global DIRECT_ANSWERS, MINIMAL_BARE
+    DIRECT_ANSWERS, MINIMAL_BARE = args.direct_answers, args.minimal_bare
     warnings.filterwarnings("ignore", message=".*XDG_RUNTIME_DIR")  # pgserver's platformdirs
     if args.turns < 2:
         parser.error("--turns must be at least 2")
 
     with stack() as env, quiet_stdout() as out:
-        flows = {OURS: agenthub_turn(env), "bare LangGraph": bare_turn(env)}
+        ours = agenthub_turn(env)
+        requests = minimal_requests() if MINIMAL_BARE else recorded_requests(env, ours)
+        flows = {OURS: ours, "bare LangGraph": bare_turn(env, requests)}
         env.fake.reset()
         for turn in flows.values():
             turn()
@@ -407,7 +472,8 @@ def main() -> int:
         width = max(map(len, flows))
         out.write(
             f"\nchat turn: {args.turns} turns per flow after {args.warmup} warm-up, "
-            f"{calls_per_turn:g} model calls + 1 tool call each\n\n"
+            f"{calls_per_turn:g} model calls + 1 tool call each; the bare graph sends "
+            + ("its own minimal requests\n\n" if MINIMAL_BARE else "the same requests as ours\n\n")
         )
         out.write(
             f"{'flow':<{width}}  {'median ms':>10}  {'p95 ms':>8}  {'mean ms':>8}  "
