@@ -4,19 +4,24 @@ Warm containers are simulated as threads calling the chat Lambda handler (one co
 thread, one request at a time, as a Lambda container serves them), spread over P worker
 processes (each process is a set of containers sharing one set of pools, and its own GIL).
 Every conversation sends the single-intent debt question again and again in its own session,
-for `--seconds`, after one warm-up turn per tenant in every process.
+for `--seconds`, after one warm-up turn per tenant in every process. The conversations start
+spread over `--ramp-up` seconds (one turn's time by default), whose turns are not measured.
 
 The model is `FakeOpenAIServer` with `ScriptedModel` behind the real langchain-openai client,
-each reply held back `--llm-delay` seconds. The demo business API, the fake provider, a
-migrated temporary database and Redis run in this process (embedded unless DATABASE_URL /
-REDIS_URL are set).
+each reply held back `--llm-delay` seconds. The fake provider, a migrated temporary database and
+Redis run in this process (embedded unless DATABASE_URL / REDIS_URL are set); the demo business
+API (the debt tool's ERP) in a process of its own: in this one, its replies waited behind the
+fake provider's 50 threads for this process's interpreter lock (p95 of a tool call 0.2-0.5 s
+against a median of 10-17 ms), a wait no real ERP adds.
 
 Reported: turn latency p50/p95/p99, errors, CPU ms per turn (the worker processes' CPU time over
-the measured window, per turn), model calls per turn (requests the fake provider received), and
-the PostgreSQL connections to the database at peak (sampled every 100 ms).
+the measured window, per turn; next to it, what the bench's own servers in this process and
+the local PostgreSQL server spent per turn on the same 2 cores), model calls per turn (requests
+the fake provider received), and the PostgreSQL connections to the database at peak (sampled
+every 100 ms).
 
     uv run python bench/load.py [--conversations 50] [--tenants 10] [--processes 4]
-                                [--seconds 20] [--llm-delay 1.0]
+                                [--seconds 20] [--llm-delay 1.0] [--ramp-up S]
 """
 
 from __future__ import annotations
@@ -25,6 +30,7 @@ import argparse
 import asyncio
 import atexit
 import contextlib
+import contextvars
 import multiprocessing as mp
 import os
 import shutil
@@ -55,14 +61,21 @@ class Plan:
     processes: int
     seconds: float
     tokens: dict[str, str]  # tenant -> JWT
+    ramp_up_s: float = 0.0
 
 
 @dataclass
 class WorkerReport:
     latencies_s: list[float] = field(default_factory=list)
+    # Per successful turn: the wall time spent inside model calls, as the client saw them (the
+    # fake's delay, plus its server and the network), and inside the tool's HTTP call to the
+    # demo business API; the rest of the turn is ours.
+    model_wait_s: list[float] = field(default_factory=list)
+    tool_wait_s: list[float] = field(default_factory=list)
     errors: list[str] = field(default_factory=list)
     cpu_s: float = 0.0
-    turns: int = 0
+    turns: int = 0  # all of them (CPU per turn); those of the ramp-up are not measured
+    measured_turns: int = 0
 
 
 # --- the stack (this process) -----------------------------------------------------------------
@@ -96,7 +109,14 @@ def stack(tenants: tuple[str, ...], llm_delay_s: float) -> Iterator[tuple[Any, d
     with contextlib.ExitStack() as cleanup:
         database_url = cleanup.enter_context(temporary_database(state, prefix="agenthub_load"))
         redis_url = os.environ.get("REDIS_URL") or embedded_redis(state, cleanup)
-        api_url = business_api(keys.public_pem, issuer=ISSUER, audience=AUDIENCE, cleanup=cleanup)
+        api_url = business_api(
+            keys.public_pem,
+            issuer=ISSUER,
+            audience=AUDIENCE,
+            cleanup=cleanup,
+            own_process=True,
+            customers_of_acme_for=tenants,
+        )
         fake = cleanup.enter_context(FakeOpenAIServer(responder=slow_model))
         fake.measuring = measuring
         os.environ.update(
@@ -136,7 +156,6 @@ def stack(tenants: tuple[str, ...], llm_delay_s: float) -> Iterator[tuple[Any, d
 def _seed(tenants: tuple[str, ...], *, api_url: str, fake_base_url: str) -> None:
     from agenthub.composition import get_keyring, get_sessionmaker
     from agenthub.db.engine import transaction
-    from agenthub.demo import data
     from agenthub.repositories import (
         AgentConfigRepository,
         PermissionRepository,
@@ -159,8 +178,6 @@ def _seed(tenants: tuple[str, ...], *, api_url: str, fake_base_url: str) -> None
                     permissions.set_agent(tenant_id=tenant, agent_id=agent_id, enabled=True)
                 for tool_id in tools:
                     permissions.set_tool(tenant_id=tenant, tool_id=tool_id, enabled=True)
-                # The demo ERP (in this process) knows the bench tenants' customers too.
-                data.CUSTOMERS.setdefault(tenant, data.CUSTOMERS["acme"])
             repo.update_settings(  # we measure turns, not the tenant's rate limit
                 tenant_id=tenant,
                 expected_version=repo.require(tenant).version,
@@ -227,6 +244,7 @@ def _worker(
         chat = load_handler("chat")
         mine = list(range(index, plan.conversations, plan.processes))
         report = WorkerReport()
+        _time_waits()
 
         def send(tenant: str, session_id: str | None) -> Any:
             body: dict[str, Any] = {"message": MESSAGE}
@@ -253,29 +271,49 @@ def _worker(
             thread.join()
         ready.put(index)
         go.wait()
-        deadline = time.monotonic() + plan.seconds
+        ramped_up = time.monotonic() + plan.ramp_up_s
+        deadline = ramped_up + plan.seconds
         lock = threading.Lock()
 
         def conversation(number: int) -> None:
             asyncio.set_event_loop(asyncio.new_event_loop())  # Mangum needs one per thread
             tenant = plan.tenants[number % len(plan.tenants)]
             session: str | None = None
+            # Conversations start spread over the ramp-up, as users do: started all at once,
+            # with a model that always takes the same time, they would stay in lockstep and
+            # ask for the CPU at the same instants turn after turn.
+            time.sleep(plan.ramp_up_s * number / plan.conversations)
             while time.monotonic() < deadline:
+                measured = time.monotonic() >= ramped_up
                 started = time.perf_counter()
+                waits = Waits()
+                _WAITS.set(waits)
                 try:
                     result = send(tenant, session)
-                    ok = result.status == 200 and result.body.get("agent") == "debt"
-                    error = None if ok else f"{result.status} {str(result.body)[:200]}"
+                    # The debt card, mapped from the tool's result: anything else (a tool that
+                    # failed, a text answer) is an error of this bench's turn.
+                    ok = (
+                        result.status == 200
+                        and result.body.get("agent") == "debt"
+                        and result.body.get("format") == "card"
+                        and result.body.get("routing", {}).get("status") == "ok"
+                    )
+                    error = None if ok else f"{result.status} {str(result.body)[:300]}"
                     session = result.body.get("session_id") if ok else None
                 except Exception as exc:  # a crash is an error to report, not a dead thread
                     error = repr(exc)[:200]
                 elapsed = time.perf_counter() - started
                 with lock:
                     report.turns += 1
+                    if not measured:  # part of the ramp-up: fewer conversations under way
+                        continue
+                    report.measured_turns += 1
                     if error:
                         report.errors.append(error)
                     else:
                         report.latencies_s.append(elapsed)
+                        report.model_wait_s.append(waits.model_s)
+                        report.tool_wait_s.append(waits.tool_s)
 
         cpu = time.process_time()
         threads = [threading.Thread(target=conversation, args=(n,)) for n in mine]
@@ -287,9 +325,64 @@ def _worker(
     results.put(report)
 
 
+class Waits:
+    """Wall time a turn spent waiting on the model and on the tool (the tool runs in LangGraph's
+    executor threads, which copy the turn's context: hence a context variable)."""
+
+    def __init__(self) -> None:
+        self.model_s = 0.0
+        self.tool_s = 0.0
+
+
+_WAITS: contextvars.ContextVar[Waits] = contextvars.ContextVar("waits")
+
+
+def _time_waits() -> None:
+    from langchain_openai.chat_models.base import BaseChatOpenAI
+
+    from agenthub.tools.http import HttpCall
+
+    _add_wait(BaseChatOpenAI, "_generate", "model_s")
+    _add_wait(HttpCall, "fetch", "tool_s")
+
+
+def _add_wait(owner: type, method: str, attribute: str) -> None:
+    original = getattr(owner, method)
+
+    def timed(self: Any, *args: Any, **kwargs: Any) -> Any:
+        started = time.perf_counter()
+        try:
+            return original(self, *args, **kwargs)
+        finally:
+            waits = _WAITS.get(None)
+            if waits is not None:
+                setattr(waits, attribute, getattr(waits, attribute) + time.perf_counter() - started)
+
+    setattr(owner, method, timed)
+
+
 def _in_own_loop(function: Any, *args: Any) -> Any:
     asyncio.set_event_loop(asyncio.new_event_loop())  # Mangum needs one per thread
     return function(*args)
+
+
+def postgres_cpu_s() -> float:
+    """CPU seconds of this machine's PostgreSQL server processes so far (0 when none is local)."""
+    import psutil
+
+    total = 0.0
+    for process in psutil.process_iter(["name", "cpu_times"]):
+        if process.info["name"] in ("postgres", "postmaster") and process.info["cpu_times"]:
+            total += process.info["cpu_times"].user + process.info["cpu_times"].system
+    return total
+
+
+def business_api_cpu_s() -> float:
+    import psutil
+    from _stack import BUSINESS_API_PIDS  # bench/_stack.py
+
+    times = [psutil.Process(pid).cpu_times() for pid in BUSINESS_API_PIDS]
+    return sum(t.user + t.system for t in times)
 
 
 def percentile(samples: list[float], q: int) -> float:
@@ -303,6 +396,13 @@ def main() -> int:
     parser.add_argument("--processes", type=int, default=4, help="worker processes")
     parser.add_argument("--seconds", type=float, default=20.0, help="measured window")
     parser.add_argument("--llm-delay", type=float, default=1.0, help="seconds per model call")
+    parser.add_argument(
+        "--ramp-up",
+        type=float,
+        default=None,
+        help="seconds over which the conversations start, not measured (default: two model "
+        "calls' time, one turn; 0 starts them all at once)",
+    )
     args = parser.parse_args()
     warnings.filterwarnings("ignore", message=".*XDG_RUNTIME_DIR")
     tenants = _tenant_ids(max(1, args.tenants))
@@ -311,7 +411,8 @@ def main() -> int:
     phase = time.perf_counter()
     with stack(tenants, args.llm_delay) as (fake, tokens):
         print(f"stack up in {time.perf_counter() - phase:.1f} s", file=sys.stderr)
-        plan = Plan(args.conversations, tenants, processes, args.seconds, tokens)
+        ramp_up = 2 * args.llm_delay if args.ramp_up is None else max(0.0, args.ramp_up)
+        plan = Plan(args.conversations, tenants, processes, args.seconds, tokens, ramp_up)
         context = mp.get_context("spawn")
         ready, results, go = context.Queue(), context.Queue(), context.Event()
         workers = [
@@ -328,10 +429,15 @@ def main() -> int:
         fake.measuring.set()
         sampler = ConnectionSampler(os.environ["DATABASE_URL"])
         sampler.start()
+        harness_cpu, postgres_cpu = time.process_time(), postgres_cpu_s()
+        business_cpu = business_api_cpu_s()
         started = time.perf_counter()
         go.set()
         reports: list[WorkerReport] = [results.get(timeout=args.seconds + 120) for _ in workers]
         wall = time.perf_counter() - started
+        harness_cpu = time.process_time() - harness_cpu
+        postgres_cpu = postgres_cpu_s() - postgres_cpu
+        business_cpu = business_api_cpu_s() - business_cpu
         sampler.stop()
         for worker in workers:
             worker.join(timeout=30)
@@ -340,22 +446,56 @@ def main() -> int:
     latencies = sorted(s for r in reports for s in r.latencies_s)
     errors = [e for r in reports for e in r.errors]
     turns = sum(r.turns for r in reports)
+    measured = sum(r.measured_turns for r in reports)
     cpu_s = sum(r.cpu_s for r in reports)
     print(
         f"\nload: {args.conversations} concurrent conversations over {len(tenants)} tenants, "
-        f"{processes} processes, {args.seconds:g} s, LLM {args.llm_delay:g} s per call\n"
+        f"{processes} processes, {args.seconds:g} s after a {plan.ramp_up_s:g} s ramp-up, "
+        f"LLM {args.llm_delay:g} s per call\n"
     )
-    print(f"turns                  {turns}  ({turns / wall:.1f}/s)")
+    print(
+        f"turns                  {measured} measured ({turns / wall:.1f}/s), "
+        f"{turns - measured} in the ramp-up"
+    )
     print(f"errors                 {len(errors)}")
     if len(latencies) >= 2:
         p50, p95, p99 = (percentile(latencies, q) for q in (50, 95, 99))
         print(f"latency p50/p95/p99    {p50:.3f} / {p95:.3f} / {p99:.3f} s")
         verdict = "met" if p95 <= P95_AIM_S and not errors else "NOT met"
         print(f"aim p95 <= {P95_AIM_S} s, 0 errors: {verdict}")
-    print(f"CPU per turn           {cpu_s / max(turns, 1) * 1000:.1f} ms")
+        waits = sorted(w for r in reports for w in r.model_wait_s)
+        tools = sorted(w for r in reports for w in r.tool_wait_s)
+        rest = sorted(
+            latency - model - tool
+            for r in reports
+            for latency, model, tool in zip(
+                r.latencies_s, r.model_wait_s, r.tool_wait_s, strict=True
+            )
+        )
+        print(
+            "  in model calls       "
+            + " / ".join(f"{percentile(waits, q):.3f}" for q in (50, 95, 99))
+            + " s (the fake's delay, its server, the network)"
+        )
+        print(
+            "  in the tool call     "
+            + " / ".join(f"{percentile(tools, q):.3f}" for q in (50, 95, 99))
+            + " s (the demo business API)"
+        )
+        print(
+            "  rest of the turn     "
+            + " / ".join(f"{percentile(rest, q):.3f}" for q in (50, 95, 99))
+            + " s"
+        )
+    per_turn = 1000 / max(turns, 1)
+    print(f"CPU per turn           {cpu_s * per_turn:.1f} ms")
+    print(
+        f"  on the same cores:   fake provider {harness_cpu * per_turn:.1f} ms, business API "
+        f"{business_cpu * per_turn:.1f} ms, PostgreSQL {postgres_cpu * per_turn:.1f} ms"
+    )
     print(f"model calls per turn   {model_calls / max(turns, 1):.2f}")
     print(f"PostgreSQL connections at peak: {sampler.peak} ({processes} processes)")
-    for error in sorted(set(errors))[:5]:
+    for error in sorted(set(errors))[:3]:
         print(f"  error: {error}")
     return 0 if not errors else 1
 
