@@ -30,15 +30,15 @@ def test_an_object_becomes_a_card_titled_by_its_name_with_its_figures_in_the_tex
     answer = direct_answer("get_customer_debt_by_mst", json.dumps(DEBT), _format("card"))
 
     assert answer is not None
-    assert answer["data"]["title"] == "Minh Phát"
+    assert answer.data["title"] == "Minh Phát"
     # Scalars only (no nested list, no boolean), labelled from their keys.
-    assert answer["data"]["fields"] == [
+    assert answer.data["fields"] == [
         {"label": "Mst", "value": "0123456789"},
         {"label": "Customer name", "value": "Minh Phát"},
         {"label": "Total debt", "value": 269_750_000},
         {"label": "Currency", "value": "VND"},
     ]
-    assert answer["text"] == "Minh Phát - Total debt: 269750000; Mst: 0123456789; Currency: VND."
+    assert answer.text == "Minh Phát - Total debt: 269750000; Mst: 0123456789; Currency: VND."
 
 
 def test_a_list_of_objects_becomes_a_table() -> None:
@@ -47,11 +47,11 @@ def test_a_list_of_objects_becomes_a_table() -> None:
     answer = direct_answer("search_shipments", json.dumps({"items": rows}), _format("table"))
 
     assert answer is not None
-    assert answer["data"] == {
+    assert answer.data == {
         "columns": ["Tracking id", "Status", "Eta"],
         "rows": [["SHP-1", "ok", None], ["SHP-2", None, None]],
     }
-    assert answer["text"] == "Search shipments: 2 rows."
+    assert answer.text == "Search shipments: 2 rows."
 
 
 def test_errors_non_json_and_results_that_do_not_fit_are_left_to_the_model() -> None:

@@ -18,7 +18,7 @@ from langchain.agents.middleware.types import hook_config
 from langchain_core.messages import AIMessage, ToolMessage
 from langgraph.runtime import Runtime
 
-from agenthub.agents.output import ANSWER_TOOL, message_text, schema_errors
+from agenthub.agents.output import ANSWER_TOOL, CheckedAnswer, message_text, schema_errors
 from agenthub.domain import OutputFormatSpec
 
 DIRECT_FORMATS = frozenset({"card", "table"})
@@ -74,8 +74,9 @@ def table(tool_name: str, result: Any) -> dict[str, Any] | None:
     return {"text": text, "data": {"columns": [_label(c) for c in columns], "rows": rows}}
 
 
-def direct_answer(tool_name: str, content: str, fmt: OutputFormatSpec) -> dict[str, Any] | None:
-    """The answer the tool's result maps to in `fmt`, or None when it does not map cleanly."""
+def direct_answer(tool_name: str, content: str, fmt: OutputFormatSpec) -> CheckedAnswer | None:
+    """The answer the tool's result maps to in `fmt` (validated against its schema), or None
+    when it does not map cleanly."""
     try:
         result = json.loads(content)
     except ValueError:
@@ -90,7 +91,7 @@ def direct_answer(tool_name: str, content: str, fmt: OutputFormatSpec) -> dict[s
         return None
     if answer is None or (fmt.json_schema and schema_errors(answer["data"], fmt.json_schema)):
         return None
-    return answer
+    return CheckedAnswer(text=answer["text"], data=answer["data"])
 
 
 class DirectToolAnswer(AgentMiddleware[AgentState[Any], Any, Any]):

@@ -35,6 +35,15 @@ class ShapedAnswer:
     fallback_reason: str | None = None
 
 
+@dataclass(frozen=True)
+class CheckedAnswer:
+    """An agent's answer already validated against its format's schema (a tool's result that
+    `DirectToolAnswer` mapped onto the format): shaping it does not validate it again."""
+
+    text: str
+    data: Any
+
+
 def format_instructions(fmt: OutputFormatSpec) -> str:
     """The section appended to a domain agent's system prompt."""
     schema = json.dumps(fmt.json_schema or {"type": "null"}, separators=(",", ":"))
@@ -120,6 +129,9 @@ def shape_answer(content: Any, fmt: OutputFormatSpec) -> ShapedAnswer:
 def shape_structured(parsed: Any, fmt: OutputFormatSpec, *, raw: str | None = None) -> ShapedAnswer:
     """An answer object (parsed from text, or the provider's structured output), validated
     against the format's schema; what does not fit falls back to text."""
+    if isinstance(parsed, CheckedAnswer):
+        name, hint = _alternative(fmt, parsed.data) or (fmt.name, fmt.renderer_hint)
+        return ShapedAnswer(name, hint, parsed.text.strip(), parsed.data)
     if raw is None:
         raw = json.dumps(parsed, ensure_ascii=False, default=str)
     if not isinstance(parsed, dict) or not isinstance(parsed.get("text"), str):
