@@ -294,3 +294,92 @@ def test_jwks_key_shorter_than_2048_bits_is_refused(private_pem: str) -> None:
 def test_empty_token_is_refused(rsa_public_pem: str) -> None:
     with pytest.raises(AuthenticationError, match="empty"):
         verifier_with(StaticKeySource.from_pem(rsa_public_pem)).verify("")
+
+
+# --- verified tokens, remembered ----------------------------------------------------------------
+
+
+class CountingKeySource:
+    """A static key that counts how often a signature check asked for it."""
+
+    def __init__(self, public_pem: str) -> None:
+        self._source = StaticKeySource.from_pem(public_pem)
+        self.lookups = 0
+
+    def key_for(self, header: dict[str, Any]) -> Any:
+        self.lookups += 1
+        return self._source.key_for(header)
+
+
+class Clock:
+    def __init__(self) -> None:
+        self.now = time.time()
+
+    def __call__(self) -> float:
+        return self.now
+
+
+def remembering_verifier(rsa_public_pem: str) -> tuple[JwtVerifier, CountingKeySource, Clock]:
+    keys, clock = CountingKeySource(rsa_public_pem), Clock()
+    verifier = JwtVerifier(key_source=keys, issuer=TEST_ISSUER, audience=TEST_AUDIENCE, clock=clock)
+    return verifier, keys, clock
+
+
+def test_a_token_verified_once_is_not_checked_again_within_a_minute(
+    rsa_public_pem: str, private_pem: str
+) -> None:
+    verifier, keys, clock = remembering_verifier(rsa_public_pem)
+    token = token_for(private_pem)
+
+    first = verifier.verify(token)
+    clock.now += 59
+    again = verifier.verify(token)
+
+    assert again == first and keys.lookups == 1
+    clock.now += 2  # past the minute: the signature is checked again
+    verifier.verify(token)
+    assert keys.lookups == 2
+
+
+def test_a_remembered_token_is_never_served_past_its_expiry(
+    rsa_public_pem: str, private_pem: str
+) -> None:
+    verifier, keys, clock = remembering_verifier(rsa_public_pem)
+    token = token_for(private_pem, ttl_s=30)
+    verifier.verify(token)
+
+    clock.now += 31  # before the minute, after `exp`: not from memory
+    verifier.verify(token)  # (PyJWT reads the real clock: still valid there, with leeway)
+
+    assert keys.lookups == 2
+
+
+def test_a_tampered_copy_of_a_remembered_token_is_refused(
+    rsa_public_pem: str, private_pem: str
+) -> None:
+    verifier, _, _ = remembering_verifier(rsa_public_pem)
+    token = token_for(private_pem)
+    verifier.verify(token)
+    header, payload, signature = token.split(".")
+    other = "AAAA" if signature[-4:] != "AAAA" else "BBBB"
+    tampered = f"{header}.{payload}.{signature[:-4]}{other}"
+
+    with pytest.raises(AuthenticationError, match="signature"):
+        verifier.verify(tampered)
+
+
+def test_refused_tokens_are_not_remembered(rsa_public_pem: str, private_pem: str) -> None:
+    verifier, keys, _ = remembering_verifier(rsa_public_pem)
+    wrong_audience = mint_token(
+        private_key_pem=private_pem,
+        kid=None,
+        tenant_id="acme",
+        user_id="u-1",
+        issuer=TEST_ISSUER,
+        audience="someone-else",
+    )
+
+    for _ in range(2):
+        with pytest.raises(AuthenticationError, match="audience"):
+            verifier.verify(wrong_audience)
+    assert keys.lookups == 2

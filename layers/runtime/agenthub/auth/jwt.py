@@ -7,7 +7,10 @@ and never repeats any of it.
 from __future__ import annotations
 
 import re
-from collections.abc import Mapping
+import threading
+import time
+from collections import OrderedDict
+from collections.abc import Callable, Mapping
 from typing import TYPE_CHECKING, Any
 
 import jwt
@@ -29,6 +32,11 @@ MAX_TOKEN_CHARS = 8192
 # become parts of cache keys and thread ids, so anything else is refused at the door.
 TENANT_ID_PATTERN = re.compile(r"^[a-z0-9][a-z0-9-]{1,62}$")
 MAX_USER_ID_CHARS = 200
+# A warm container sees the same user's token turn after turn: its verified principal is kept
+# (by the exact token string) for at most this long, never past the token's own expiry. Bounded
+# so that a key removed from the JWKS stops working within this time, as with the JWKS cache.
+VERIFIED_TTL_S = 60.0
+VERIFIED_CACHE_SIZE = 1024
 
 # Most specific first; the messages describe the problem without echoing the token.
 _MESSAGES: tuple[tuple[type[Exception], str], ...] = (
@@ -70,12 +78,17 @@ class JwtVerifier:
         audience: str,
         max_lifetime_s: int = 86_400,
         leeway_s: int = 30,
+        clock: Callable[[], float] | None = None,
     ) -> None:
         self._key_source = key_source
         self._issuer = issuer
         self._audience = audience
         self._max_lifetime_s = max_lifetime_s
         self._leeway_s = leeway_s
+        self._clock = clock or (lambda: time.time())  # looked up per call: tests freeze time
+        # token -> (principal, until when it may be served without verifying again)
+        self._verified: OrderedDict[str, tuple[Principal, float]] = OrderedDict()
+        self._verified_lock = threading.Lock()
 
     @classmethod
     def from_settings(cls, settings: Settings) -> JwtVerifier:
@@ -112,15 +125,40 @@ class JwtVerifier:
             raise AuthenticationError("token is empty")
         if len(token) > MAX_TOKEN_CHARS:
             raise AuthenticationError("token is too large")
+        now = self._clock()
+        cached = self._recall(token, now)
+        if cached is not None:
+            return cached
         claims = self._decode(token)
         self._check_times(claims)
-        return Principal(
+        principal = Principal(
             user_id=self._user_id(claims),
             tenant_id=self._tenant_id(claims),
             roles=self._roles(claims),
             token=SecretStr(token),
             claims=claims,
         )
+        self._remember(token, principal, until=min(claims["exp"], now + VERIFIED_TTL_S))
+        return principal
+
+    def _recall(self, token: str, now: float) -> Principal | None:
+        with self._verified_lock:
+            entry = self._verified.get(token)
+            if entry is None:
+                return None
+            principal, until = entry
+            if now >= until:
+                del self._verified[token]
+                return None
+            self._verified.move_to_end(token)
+            return principal
+
+    def _remember(self, token: str, principal: Principal, *, until: float) -> None:
+        with self._verified_lock:
+            self._verified[token] = (principal, until)
+            self._verified.move_to_end(token)
+            while len(self._verified) > VERIFIED_CACHE_SIZE:
+                self._verified.popitem(last=False)
 
     def _decode(self, token: str) -> dict[str, Any]:
         try:
