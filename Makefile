@@ -4,7 +4,7 @@ UV ?= $(shell command -v uv 2>/dev/null || echo .tools/bin/uv)
 # uv's own bin dir first: scripts the targets run (e.g. .ci/sam-check) find uv and uvx there.
 export PATH := $(abspath $(dir $(UV))):$(PATH)
 
-.PHONY: env run chat token test test-unit test-integration lint format bench requirements sam-check clean
+.PHONY: env run chat token test test-unit test-integration lint format bench requirements bytecode-modules sam-check clean
 
 .tools/bin/uv:
 	python3 -m venv .tools
@@ -68,6 +68,10 @@ requirements: $(UV)
 	$(UV) export --quiet --frozen --no-default-groups --no-emit-project \
 		$(addprefix --no-emit-package ,$(LAYER_RUNTIME_PROVIDED) $(LAYER_UNUSED)) \
 		--format requirements-txt -o $(LAYER_REQUIREMENTS)
+
+# The module files the layer ships compiled (layers/runtime/bytecode_modules.py says why).
+bytecode-modules: $(UV)
+	$(UV) run --frozen python layers/runtime/bytecode_modules.py
 
 # sam validate --lint and sam build (arm64, no Docker), from aws-sam-cli's own tool environment.
 sam-check: $(UV)

@@ -23,6 +23,8 @@ REDIS_URL are set (then a temporary database is created there and dropped at the
                                       [--importtime]
 
 `--importtime` also runs (a) once under `python -X importtime` and sums import time by package.
+`--without-bytecode` also runs (a) as from a layer that holds no .pyc files on Lambda's
+read-only /opt: no bytecode cache read or written, every module compiled at each cold start.
 """
 
 from __future__ import annotations
@@ -292,6 +294,7 @@ class Result:
     baseline: list[ColdRun]
     baseline_code: str
     importtime_log: str
+    without_bytecode: list[ColdRun]
 
     def median_ms(self, runs: list[ColdRun], field: str) -> float:
         return statistics.median(getattr(run, field) for run in runs) * 1000
@@ -304,7 +307,9 @@ class Result:
         )
 
 
-def measure(ready: Setup, provider: str, *, runs: int, importtime: bool) -> Result:
+def measure(
+    ready: Setup, provider: str, *, runs: int, importtime: bool, without_bytecode: bool
+) -> Result:
     with tempfile.TemporaryDirectory() as scratch:
         out = Path(scratch) / "timings.json"
         run_agenthub(ready, out)  # warm the OS file cache and .pyc files: Lambda's are warm too
@@ -315,7 +320,19 @@ def measure(ready: Setup, provider: str, *, runs: int, importtime: bool) -> Resu
             ours.append(run_agenthub(ready, out)[0])
             baseline.append(run_baseline(ready.env, ready.baseline))
         log = run_agenthub(ready, out, "-X", "importtime")[1] if importtime else ""
-    return Result(provider, ours, baseline, ready.baseline, log)
+        uncached: list[ColdRun] = []
+        if without_bytecode:
+            # An empty cache directory to read from, and nothing written: every import compiles.
+            no_cache = {
+                **ready.env,
+                "PYTHONDONTWRITEBYTECODE": "1",
+                "PYTHONPYCACHEPREFIX": str(Path(scratch) / "no-bytecode"),
+            }
+            compiling = Setup(
+                no_cache, ready.event_file, ready.expected_agent, ready.baseline, ready.provider_sdk
+            )
+            uncached = [run_agenthub(compiling, out)[0] for _ in range(max(1, runs // 2))]
+    return Result(provider, ours, baseline, ready.baseline, log, uncached)
 
 
 def report(result: Result, *, runs: int, debt: bool) -> None:
@@ -333,6 +350,12 @@ def report(result: Result, *, runs: int, debt: bool) -> None:
     ratio = result.ratio
     verdict = "ok" if ratio <= TARGET_RATIO else f"above the {TARGET_RATIO}x aim"
     print(f"  ratio a/b (median of pairs)                 {ratio:8.2f}x  ({verdict})")
+    if result.without_bytecode:
+        compiled = result.median_ms(result.without_bytecode, "ready_s")
+        print(
+            f"  (a) with no bytecode (a layer without .pyc)  {compiled:8.0f} ms  "
+            f"({compiled / a:.1f}x (a), {len(result.without_bytecode)} runs)"
+        )
     exit_a = result.median_ms(result.ours, "wall_s") - a
     exit_b = result.median_ms(result.baseline, "wall_s") - b
     print(f"  (process exit, not part of a cold start: a {exit_a:.0f} ms, b {exit_b:.0f} ms)")
@@ -348,6 +371,11 @@ def main() -> int:
     parser.add_argument("--debt", action="store_true", help="ask a debt question (calls a tool)")
     parser.add_argument("--importtime", action="store_true", help="list the heaviest imports")
     parser.add_argument(
+        "--without-bytecode",
+        action="store_true",
+        help="also time (a) compiling every module, as from a layer without .pyc files",
+    )
+    parser.add_argument(
         "--provider", choices=("offline", "openai", "both"), default="both", help="(both)"
     )
     args = parser.parse_args()
@@ -357,7 +385,13 @@ def main() -> int:
     with setup(debt=args.debt) as prepare:
         for provider in providers:  # offline first: switching to the fake provider is one-way
             ready = prepare(provider)
-            result = measure(ready, provider, runs=args.runs, importtime=args.importtime)
+            result = measure(
+                ready,
+                provider,
+                runs=args.runs,
+                importtime=args.importtime,
+                without_bytecode=args.without_bytecode,
+            )
             report(result, runs=args.runs, debt=args.debt)
             print(flush=True)
             results.append(result)
