@@ -11,12 +11,11 @@ a result that does not map or validate) goes to the model as usual.
 from __future__ import annotations
 
 import json
+from collections.abc import Callable, Sequence
 from typing import Any
 
-from langchain.agents.middleware import AgentMiddleware, AgentState
-from langchain.agents.middleware.types import hook_config
-from langchain_core.messages import AIMessage, ToolMessage
-from langgraph.runtime import Runtime
+from langchain.agents.middleware import AgentMiddleware, AgentState, ModelRequest, ModelResponse
+from langchain_core.messages import AIMessage, AnyMessage, ToolMessage
 
 from agenthub.agents.output import ANSWER_TOOL, CheckedAnswer, message_text, schema_errors
 from agenthub.domain import OutputFormatSpec
@@ -95,15 +94,28 @@ def direct_answer(tool_name: str, content: str, fmt: OutputFormatSpec) -> Checke
 
 
 class DirectToolAnswer(AgentMiddleware[AgentState[Any], Any, Any]):
-    """Ends the agent run with the tool's result as the answer when it maps onto the format."""
+    """Ends the agent run with the tool's result as the answer when it maps onto the format.
+
+    It answers in place of the model call (`wrap_model_call`), in the model's own graph step: a
+    `before_model` hook would be a graph node of its own before every model call of every turn.
+    """
 
     def __init__(self, fmt: OutputFormatSpec) -> None:
         super().__init__()
         self.fmt = fmt
 
-    @hook_config(can_jump_to=["end"])
-    def before_model(self, state: AgentState[Any], runtime: Runtime[Any]) -> dict[str, Any] | None:
-        messages = state["messages"]
+    def wrap_model_call(
+        self,
+        request: ModelRequest[Any],
+        handler: Callable[[ModelRequest[Any]], ModelResponse[Any]],
+    ) -> ModelResponse[Any]:
+        answer = self._direct_answer(request.messages)
+        if answer is None:
+            return handler(request)
+        # No message: the agent loop ends on the structured response.
+        return ModelResponse(result=[], structured_response=answer)
+
+    def _direct_answer(self, messages: Sequence[AnyMessage]) -> CheckedAnswer | None:
         if len(messages) < 2 or not isinstance(messages[-1], ToolMessage):
             return None
         result, asked = messages[-1], messages[-2]
@@ -120,7 +132,4 @@ class DirectToolAnswer(AgentMiddleware[AgentState[Any], Any, Any]):
         # out (e.g. after a correction) and should write the answer itself.
         if sum(1 for m in messages if isinstance(m, AIMessage) and m.tool_calls) != 1:
             return None
-        answer = direct_answer(call["name"], message_text(result.content), self.fmt)
-        if answer is None:
-            return None
-        return {"jump_to": "end", "structured_response": answer}
+        return direct_answer(call["name"], message_text(result.content), self.fmt)

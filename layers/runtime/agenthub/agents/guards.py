@@ -6,9 +6,8 @@ can correct - a tool result for a bad call, a short user-side note for an empty 
 `MAX_CORRECTIONS` times per agent run; after that the run ends with a failure reason, and the
 graph answers the user that the request could not be completed (never an empty answer).
 
-`CorrectionMiddleware` (agents/correction.py) does this for the domain agents (`create_agent`):
-an `after_model` hook that jumps back to the model, so each correction is one more graph step
-under the turn's step cap. The supervisor is a single model step of our own and uses
+`CorrectionMiddleware` (agents/correction.py) does this for the domain agents (`create_agent`),
+around their model calls; the supervisor is a single model step of our own and uses
 `reply_problem` directly (without loading langchain's agent machinery).
 """
 
