@@ -5,7 +5,6 @@ from __future__ import annotations
 
 import threading
 import uuid
-from collections.abc import Iterator
 from datetime import UTC, datetime, timedelta
 from decimal import Decimal
 from typing import Any
@@ -25,16 +24,6 @@ from tests.support.pg_exchanges import TracedConnection
 pytest_plugins = ["tests.integration.repo_fixtures"]
 
 ALICE, BOB = "alice", "bob"
-
-
-@pytest.fixture
-def pool(database_url: str) -> Iterator[ConnectionPool[PoolConnection]]:
-    pool = build_pool(
-        database_url, max_size=1, connection_class=TracedConnection, statement_timeout_ms=None
-    )
-    pool.wait()
-    yield pool
-    pool.close()
 
 
 @pytest.fixture

@@ -4,25 +4,14 @@ anyone gets it (a Lambda container frozen for minutes behind RDS Proxy)."""
 
 from __future__ import annotations
 
-from collections.abc import Iterator
-
 import psycopg
-import pytest
 from psycopg.rows import dict_row
 from psycopg_pool import ConnectionPool
 
 from agenthub.db.pool import PoolConnection, build_pool, libpq_conninfo
 from tests.support.pg_exchanges import TracedConnection
 
-
-@pytest.fixture
-def pool(database_url: str) -> Iterator[ConnectionPool[PoolConnection]]:
-    pool = build_pool(
-        database_url, max_size=1, connection_class=TracedConnection, statement_timeout_ms=None
-    )
-    pool.wait()
-    yield pool
-    pool.close()
+pytest_plugins = ["tests.integration.repo_fixtures"]  # the `pool` fixture
 
 
 def test_connections_come_in_the_savers_mode_without_prepared_statements(

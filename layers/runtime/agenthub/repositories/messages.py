@@ -70,7 +70,10 @@ class MessageRepository:
         user: NewMessage,
         assistant: NewMessage,
     ) -> tuple[ChatSession, Message, Message]:
-        """A new session holding its first turn, written in one go (the chat hot path).
+        """A new session holding its first turn, written in one go.
+
+        The chat path writes its turns with `agenthub.db.chat_store.ChatStore` (plain SQL, one
+        round trip); tests check that both write the same rows.
 
         Nothing can race for a session that does not exist yet, so no lock and no counter read:
         one INSERT for the session and one (batched) for both messages.

@@ -254,24 +254,15 @@ class ChatService:
         )
         # One statement: the session row, both messages and the attachments' link, or nothing.
         upload_ids = [uuid.UUID(a.upload_id) for a in turn.attachments]
-        if turn.session_id is None:
-            stored = self._store.start_session(
-                tenant_id=turn.tenant_id,
-                user_id=turn.user_id,
-                session_id=session_id,
-                user=user,
-                assistant=assistant,
-                upload_ids=upload_ids,
-            )
-        else:
-            stored = self._store.append_turn(
-                tenant_id=turn.tenant_id,
-                user_id=turn.user_id,
-                session_id=session_id,
-                user=user,
-                assistant=assistant,
-                upload_ids=upload_ids,
-            )
+        write = self._store.start_session if turn.session_id is None else self._store.append_turn
+        stored = write(
+            tenant_id=turn.tenant_id,
+            user_id=turn.user_id,
+            session_id=session_id,
+            user=user,
+            assistant=assistant,
+            upload_ids=upload_ids,
+        )
         return stored.assistant_message_id
 
 
