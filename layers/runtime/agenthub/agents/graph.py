@@ -1,11 +1,17 @@
 """The turn graph: our own supervisor with handoff tools, and the domain agents it hands off to.
 
-    START -> supervisor --(answers itself)--> respond -> END
+    START -> supervisor --(answers itself)--> END
                  |
-                 +-- transfer_to_<agent> tools: Command(graph=PARENT, goto=[Send("agent", ...)])
+                 +-- transfer_to_<agent> calls: Command(goto=[Send("agent", ...)])
                                                    |   (one Send per handoff; parallel policy)
                                                    v
-                                                 agent -> respond -> END
+                                                 agent --(the only agent)--> END
+                                                   |
+                                                   +--(several agents)--> respond -> END
+
+Each step costs a LangGraph task, so the node that knows the turn's answer writes it: the
+supervisor when it answers itself, the agent when it is the only one; `respond` only merges
+the answers of several agents.
 
 The checkpointed `messages` channel holds only the user-visible transcript (user messages and
 final answers); supervisor and tool traffic stay inside the subgraphs, which do not checkpoint.
@@ -24,10 +30,10 @@ from langchain_core.messages import (
     AnyMessage,
     RemoveMessage,
     SystemMessage,
+    ToolCall,
     ToolMessage,
 )
 from langchain_core.runnables import RunnableConfig
-from langchain_core.tools import BaseTool, InjectedToolArg, InjectedToolCallId, StructuredTool
 from langgraph.checkpoint.base import BaseCheckpointSaver
 from langgraph.graph import END, START, StateGraph
 from langgraph.graph.message import add_messages
@@ -53,7 +59,7 @@ from agenthub.agents.prompts import (
     reject_multi_intent_message,
     supervisor_prompt,
 )
-from agenthub.agents.results import AgentResult, Answer, Routing
+from agenthub.agents.results import AgentResult, Answer, Routing, RoutingStatus
 from agenthub.domain import (
     AgentSpec,
     LlmSpec,
@@ -93,26 +99,44 @@ def new_turn_input(message: AnyMessage) -> dict[str, Any]:
     return {"messages": [message], "results": None, "routing": None, "answer": None}
 
 
-def _handoff_tool(agent: AgentSpec) -> BaseTool:
-    def handoff(
-        # The turn's state, passed by the supervisor node that runs the tool (hidden from the
-        # model like LangGraph's InjectedState, without importing langgraph.prebuilt).
-        state: Annotated[dict[str, Any], InjectedToolArg],
-        tool_call_id: Annotated[str, InjectedToolCallId],
-        reason: Annotated[str | None, "Why this agent fits the user's request"] = None,
-    ) -> Command[Any]:
-        conversation = transcript(state.get("messages", []))
-        # Models often send null for an optional argument: that is no reason, not an error.
-        payload = {"agent": agent.name, "reason": str(reason or ""), "messages": conversation}
-        return Command(graph=Command.PARENT, goto=[Send(AGENT_NODE, payload)])
+def handoff_tool(agent: AgentSpec) -> dict[str, Any]:
+    """The supervisor's tool for handing a request to `agent`, as the model sees it: a name and
+    one optional `reason`. The supervisor node runs the handoff itself (`_handoff`): a tool
+    object would cost a schema inference per graph build and a tool run per turn."""
+    return {
+        "type": "function",
+        "function": {
+            "name": handoff_tool_name(agent.name),
+            "description": (
+                f"Hand the request to the {agent.display_name} agent: {agent.description}"
+            ),
+            "parameters": {
+                "type": "object",
+                "properties": {
+                    "reason": {
+                        "type": "string",
+                        "description": "Why this agent fits the user's request",
+                    }
+                },
+            },
+        },
+    }
 
-    return StructuredTool.from_function(
-        handoff,
-        name=handoff_tool_name(agent.name),
-        description=f"Hand the request to the {agent.display_name} agent: {agent.description}",
-        # The schema is inferred so that `state` and `tool_call_id` stay injected (and hidden).
-        infer_schema=True,
-    )
+
+def _handoff(
+    agent: AgentSpec, call: ToolCall, messages: Sequence[AnyMessage], *, alone: bool = True
+) -> Send:
+    """The `agent` node's run for one handoff call: the agent, the reason, the conversation,
+    and whether it answers alone (then its node ends the turn; else `respond` merges)."""
+    reason = call["args"].get("reason")
+    # Models often send null (or a non-string) for an optional argument: no reason, no error.
+    payload = {
+        "agent": agent.name,
+        "reason": reason if isinstance(reason, str) else "",
+        "messages": transcript(messages),
+        "alone": alone,
+    }
+    return Send(AGENT_NODE, payload)
 
 
 def _supervisor_node(
@@ -121,8 +145,7 @@ def _supervisor_node(
     """The supervisor: one model step, a node of the turn graph itself (a subgraph of one node
     would cost a graph run of its own per turn)."""
     agents = {handoff_tool_name(a.name): a for a in tenant.agents}
-    tools = [_handoff_tool(a) for a in tenant.agents]
-    tools_by_name = {tool.name: tool for tool in tools}
+    tools = [handoff_tool(a) for a in tenant.agents]
     bound = model.bind_tools(tools) if tools else model
     system = SystemMessage(supervisor_prompt(tenant_name=tenant.tenant_name, agents=tenant.agents))
 
@@ -138,16 +161,18 @@ def _supervisor_node(
                 break
             if attempt == MAX_CORRECTIONS:
                 get_logger().warning("supervisor gave up", extra={"reason": problem.reason})
-                return _failed_supervisor(problem.reason)
+                return _failed_supervisor(state["messages"], problem.reason)
             # The unusable reply and the errors it earned go back to the model (this step only).
             prompt = [*prompt, reply, *problem.corrections]
         if not handoffs:
-            answer = AIMessage(content=message_text(reply.content), name=SUPERVISOR, id=reply.id)
+            text = message_text(reply.content).strip()
+            if not text:  # never an empty answer, nor an empty message remembered
+                routing = Routing(SUPERVISOR, "the model's reply was empty", status="error")
+                return _supervisor_answer(state["messages"], COULD_NOT_COMPLETE, routing, reply.id)
             routing = Routing(SUPERVISOR, "answered directly: no agent was needed")
-            return {"messages": [answer], "routing": routing}
+            return _supervisor_answer(state["messages"], text, routing, reply.id)
         if len(handoffs) > 1 and tenant.multi_intent_policy == "reject":
             intents = [agents[c["name"]] for c in handoffs]
-            answer = AIMessage(content=reject_multi_intent_message(intents), name=SUPERVISOR)
             routing = Routing(
                 SUPERVISOR,
                 "several intents ("
@@ -155,27 +180,33 @@ def _supervisor_node(
                 + "); the tenant's policy is to answer one at a time",
                 intents=tuple(a.name for a in intents),
             )
-            return {"messages": [answer], "routing": routing}
-        # Run the handoff tools here, in the model's step: each returns
-        # Command(graph=PARENT, goto=[Send("agent", ...)]); their Sends together are this node's
-        # next step (a step of its own, as a ToolNode would take, costs more than the tools).
-        asked = reply.model_copy(update={"tool_calls": handoffs})
-        seen = {**state, "messages": [*state["messages"], asked]}
-        sends: list[Send] = []
-        for call in handoffs:
-            command = tools_by_name[call["name"]].invoke(
-                {**call, "type": "tool_call", "args": {**call["args"], "state": seen}}, config
+            return _supervisor_answer(
+                state["messages"], reject_multi_intent_message(intents), routing
             )
-            sends.extend(command.goto)
+        # The handoffs together are this node's next step: one `agent` run each (Send).
+        alone = len(handoffs) == 1
+        sends = [
+            _handoff(agents[call["name"]], call, state["messages"], alone=alone)
+            for call in handoffs
+        ]
         return Command(goto=sends)
 
     return decide
 
 
-def _failed_supervisor(reason: str) -> dict[str, Any]:
-    answer = AIMessage(content=COULD_NOT_COMPLETE, name=SUPERVISOR)
+def _failed_supervisor(messages: Sequence[AnyMessage], reason: str) -> dict[str, Any]:
     routing = Routing(SUPERVISOR, f"the model's reply could not be used ({reason})", status="error")
-    return {"messages": [answer], "routing": routing}
+    return _supervisor_answer(messages, COULD_NOT_COMPLETE, routing)
+
+
+def _supervisor_answer(
+    messages: Sequence[AnyMessage], text: str, routing: Routing, message_id: str | None = None
+) -> dict[str, Any]:
+    """The turn's end when the supervisor answers itself: the answer, and its memory."""
+    answer = Answer(SUPERVISOR, "text", "markdown", text)
+    memory = AIMessage(content=text, name=SUPERVISOR, id=message_id)
+    forget = _forget_oldest(messages, adding=1)
+    return {"messages": [*forget, memory], "answer": answer, "routing": routing}
 
 
 def _first_call_per_agent(calls: list[Any]) -> list[Any]:
@@ -269,54 +300,46 @@ def build_turn_graph(
             fallback_reason=shaped.fallback_reason,
             failure=failure,
         )
+        if payload.get("alone", False):
+            # The only agent of this turn: its step ends the turn (no `respond` step).
+            # Its payload holds the checkpointed transcript (the same messages, with their ids).
+            return _final_update(payload["messages"], [result])
         return {"results": [result]}
 
     def respond(state: TurnState) -> dict[str, Any]:
-        results = state.get("results") or []
-        if not results:
-            last = state["messages"][-1]
-            text = message_text(last.content).strip()
-            answer = Answer(SUPERVISOR, "text", "markdown", text or COULD_NOT_COMPLETE)
-            update: dict[str, Any] = {
-                "answer": answer,
-                "messages": _forget_oldest(state["messages"], adding=0),
-            }
-            if not text:  # never an empty answer, nor an empty message remembered
-                update["messages"].append(AIMessage(content=COULD_NOT_COMPLETE, id=last.id))
-                update["routing"] = Routing(
-                    SUPERVISOR, "the model's reply was empty", status="error"
-                )
-            return update
-        answer = _answer(results[0]) if len(results) == 1 else _merge(results)
-        failures = sum(1 for r in results if r.failure)
-        routing = Routing(
-            agent=answer.agent,
-            reason="; ".join(
-                f"{r.agent}: {r.reason}"
-                + (f" (could not answer: {r.failure})" if r.failure else "")
-                for r in results
-            ),
-            intents=tuple(r.agent for r in results) if len(results) > 1 else None,
-            status="ok" if not failures else "error" if failures == len(results) else "partial",
-        )
-        name = answer.agent.replace(",", "_")
-        memory = AIMessage(content=_memory_text(answer), name=name)
-        forget = _forget_oldest(state["messages"], adding=1)
-        return {"messages": [*forget, memory], "answer": answer, "routing": routing}
+        return _final_update(state["messages"], state.get("results") or [])
 
-    def after_supervisor(state: TurnState) -> str:
-        # A handoff leaves the user's message last (the Sends carry on); an answer does not.
-        return "respond" if isinstance(state["messages"][-1], AIMessage) else END
+    def after_agent(state: TurnState) -> str:
+        return END if state.get("answer") is not None else "respond"
 
     graph = StateGraph(TurnState, context_schema=ToolContext)
     graph.add_node(SUPERVISOR, _supervisor_node(tenant, tenant_model))  # type: ignore[call-overload]
     graph.add_node(AGENT_NODE, run_agent)  # type: ignore[call-overload]
     graph.add_node("respond", respond)
     graph.add_edge(START, SUPERVISOR)
-    graph.add_conditional_edges(SUPERVISOR, after_supervisor, ["respond", END])
-    graph.add_edge(AGENT_NODE, "respond")
+    graph.add_edge(SUPERVISOR, END)  # or on to the agents (the supervisor's Sends)
+    graph.add_conditional_edges(AGENT_NODE, after_agent, ["respond", END])
     graph.add_edge("respond", END)
     return graph.compile(checkpointer=checkpointer, name=f"turn:{tenant.tenant_id}")
+
+
+def _final_update(messages: Sequence[AnyMessage], results: list[AgentResult]) -> dict[str, Any]:
+    """The turn's end after its agents answered: one answer, the routing, and the memory."""
+    answer = _answer(results[0]) if len(results) == 1 else _merge(results)
+    failures = sum(1 for r in results if r.failure)
+    routing = Routing(
+        agent=answer.agent,
+        reason="; ".join(
+            f"{r.agent}: {r.reason}" + (f" (could not answer: {r.failure})" if r.failure else "")
+            for r in results
+        ),
+        intents=tuple(r.agent for r in results) if len(results) > 1 else None,
+        status=_status(failures, of=len(results)),
+    )
+    name = answer.agent.replace(",", "_")
+    memory = AIMessage(content=_memory_text(answer), name=name)
+    forget = _forget_oldest(messages, adding=1)
+    return {"messages": [*forget, memory], "answer": answer, "routing": routing}
 
 
 class _CompiledOnFirstUse:
@@ -340,7 +363,7 @@ class _CompiledOnFirstUse:
         return compiled
 
 
-def _status(failures: int, *, of: int) -> str:
+def _status(failures: int, *, of: int) -> RoutingStatus:
     return "ok" if not failures else "error" if failures == of else "partial"
 
 
