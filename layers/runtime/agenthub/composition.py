@@ -17,10 +17,11 @@ from agenthub.errors import ConfigurationError
 from agenthub.settings import get_settings, reset_settings
 
 if TYPE_CHECKING:
+    from contextlib import AbstractContextManager
+
     import httpx
     import redis
     from langchain_core.language_models import BaseChatModel
-    from langgraph.checkpoint.postgres import PostgresSaver
     from psycopg_pool import ConnectionPool
     from sqlalchemy import Engine
     from sqlalchemy.orm import Session, sessionmaker
@@ -31,6 +32,7 @@ if TYPE_CHECKING:
     from agenthub.crypto import KeyRing
     from agenthub.db.chat_store import ChatStore
     from agenthub.db.pool import PoolConnection
+    from agenthub.db.turn_saver import TurnSaver
     from agenthub.domain import LlmSpec
     from agenthub.embedded import EmbeddedRedis
     from agenthub.knowledge.chroma import ChromaClient
@@ -39,7 +41,7 @@ if TYPE_CHECKING:
     from agenthub.knowledge.queue import SqsIngestPublisher
     from agenthub.knowledge.search import KnowledgeSearch
     from agenthub.llm.providers import ModelCache
-    from agenthub.services.chat import ChatService
+    from agenthub.services.chat import ChatService, HeldCheckpoint
     from agenthub.services.chat_stream import ChatStreamService
     from agenthub.services.config_cache import CachedConfigSource
     from agenthub.services.reload import SqsReloadPublisher
@@ -165,7 +167,7 @@ def get_redis() -> redis.Redis[bytes]:
 
 
 @component
-def get_checkpointer() -> PostgresSaver:
+def get_checkpointer() -> TurnSaver:
     from agenthub.db.checkpoints import saver_on_pool
 
     return saver_on_pool(get_pool())
@@ -363,6 +365,9 @@ class _SaverCheckpoints:
         from agenthub.db.checkpoints import turn_metadata
 
         return turn_metadata(marker)
+
+    def hold(self, marker: str) -> AbstractContextManager[HeldCheckpoint]:
+        return get_checkpointer().hold(marker)
 
     def discard_since(self, *, thread_id: str, marker: str) -> None:
         from agenthub.db.checkpoints import discard_since

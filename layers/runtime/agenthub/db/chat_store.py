@@ -2,9 +2,10 @@
 
 The chat path's writes: claim a session's turn, release it, and store a turn (the session row,
 its two messages, the turn's attachments linked to the session). Each is one statement with
-data-modifying CTEs, run on an autocommit connection of the container's psycopg pool, so a turn
-costs one round trip and no BEGIN/COMMIT, and SQLAlchemy stays off the chat function's import
-path. Rows, columns and semantics are those of the ORM repositories (`MessageRepository`,
+data-modifying CTEs, run on an autocommit connection of the container's psycopg pool (one round
+trip, no BEGIN/COMMIT), and SQLAlchemy stays off the chat function's import path. A chat turn
+stores its rows with its held checkpoint (`also_write`, agenthub.db.turn_saver): one pipelined
+transaction, one commit. Rows, columns and semantics are those of the ORM repositories (`MessageRepository`,
 `ChatSessionRepository`, `UploadRepository.link_to_session`), which stay for the sessions API,
 retention and admin; tests/integration/test_chat_store.py compares the two.
 
@@ -16,8 +17,9 @@ hold JSON `null`, as the ORM writes them (its JSONB type does not turn None into
 
 from __future__ import annotations
 
+import contextlib
 import uuid
-from collections.abc import Sequence
+from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass, field
 from decimal import Decimal
 from typing import TYPE_CHECKING, Any
@@ -36,6 +38,9 @@ from agenthub.errors import (
 
 if TYPE_CHECKING:
     from psycopg_pool import ConnectionPool
+
+# Written in the turn's transaction before its rows (the turn's held checkpoint): one commit.
+AlsoWrite = Callable[[psycopg.Connection[Any]], None]
 
 TITLE_MAX_CHARS = 80
 USER, ASSISTANT = "user", "assistant"
@@ -188,14 +193,17 @@ class ChatStore:
         user: NewMessage,
         assistant: NewMessage,
         upload_ids: Sequence[uuid.UUID] = (),
+        also_write: AlsoWrite | None = None,
     ) -> StoredTurn:
-        """A new session with its first turn (seq 1 and 2) and its attachments, or nothing."""
+        """A new session with its first turn (seq 1 and 2) and its attachments, or nothing
+        (`also_write` included: it commits with the rows, or not at all)."""
         params = _turn_params(tenant_id, user_id, session_id, user, assistant, upload_ids)
         row = self._one(
             START_SESSION,
             params,
             what=f"session of tenant {tenant_id!r}",
             conflict=f"session {session_id} already exists",
+            also_write=also_write,
         )
         assert row is not None  # an INSERT ... RETURNING either returns its row or raises
         return _stored(session_id, params, row)
@@ -209,14 +217,15 @@ class ChatStore:
         user: NewMessage,
         assistant: NewMessage,
         upload_ids: Sequence[uuid.UUID] = (),
+        also_write: AlsoWrite | None = None,
     ) -> StoredTurn:
         """The session's next two messages, its counters, its claim released, its attachments;
-        NotFoundError (and nothing written) when the tenant has no such session."""
+        NotFoundError (and nothing written, `also_write` included) when the tenant has no such
+        session."""
         what = f"session {session_id} of tenant {tenant_id!r}"
         params = _turn_params(tenant_id, user_id, session_id, user, assistant, upload_ids)
-        row = self._one(APPEND_TURN, params, what=what)
-        if row is None:
-            raise NotFoundError(f"{what} not found")
+        row = self._one(APPEND_TURN, params, what=what, also_write=also_write, required=True)
+        assert row is not None  # required: no row raised NotFoundError
         return _stored(session_id, params, row)
 
     def claim_turn(
@@ -245,23 +254,42 @@ class ChatStore:
             conn.execute(RELEASE_TURN, {"tenant_id": tenant_id, "session_id": session_id})
 
     def _one(
-        self, sql: str, params: dict[str, Any], *, what: str, conflict: str | None = None
+        self,
+        sql: str,
+        params: dict[str, Any],
+        *,
+        what: str,
+        conflict: str | None = None,
+        also_write: AlsoWrite | None = None,
+        required: bool = False,
     ) -> dict[str, Any] | None:
-        """One statement on an autocommit connection: it commits, or changes nothing."""
+        """One statement on an autocommit connection: it commits, or changes nothing. With
+        `also_write`, both run in one transaction (one commit); `required`: no row is
+        NotFoundError, and nothing of either is kept."""
         try:
-            with (
-                self._pool.connection() as conn,
-                conn.cursor(row_factory=dict_row) as cursor,
-            ):
-                cursor.execute(sql, params)
-                row: dict[str, Any] | None = cursor.fetchone()
-                return row
+            with self._pool.connection() as conn:
+                # Pipelined, BEGIN, `also_write`, the statement and COMMIT share round trips.
+                together = _pipelined_transaction(conn) if also_write else contextlib.nullcontext()
+                with together, conn.cursor(row_factory=dict_row) as cursor:
+                    if also_write is not None:
+                        also_write(conn)
+                    cursor.execute(sql, params)
+                    row: dict[str, Any] | None = cursor.fetchone()
+                    if row is None and required:
+                        raise NotFoundError(f"{what} not found")
+                    return row
         except psycopg.errors.IntegrityError as exc:
             raise _integrity_error(exc, what=what, conflict=conflict) from exc
         except psycopg.errors.DataError as exc:
             raise ValidationFailedError(
                 f"{what}: a value has the wrong type or is out of range"
             ) from exc
+
+
+@contextlib.contextmanager
+def _pipelined_transaction(conn: psycopg.Connection[Any]) -> Iterator[None]:
+    with conn.pipeline(), conn.transaction():
+        yield
 
 
 def _turn_params(

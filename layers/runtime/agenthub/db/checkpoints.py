@@ -19,25 +19,27 @@ from typing import TYPE_CHECKING, Any
 from langgraph.checkpoint.base.id import uuid6
 
 if TYPE_CHECKING:
-    from langgraph.checkpoint.postgres import PostgresSaver
     from psycopg_pool import ConnectionPool
     from sqlalchemy import Engine
+
+    from agenthub.db.turn_saver import TurnSaver
 
 CHECKPOINT_TABLES = ("checkpoint_writes", "checkpoint_blobs", "checkpoints")
 
 
-def saver_on_pool(pool: ConnectionPool[Any]) -> PostgresSaver:
+def saver_on_pool(pool: ConnectionPool[Any]) -> TurnSaver:
     """A saver on the container's psycopg pool (agenthub.db.pool), which the chat store and
     SQLAlchemy share: one pool per container. The pool's connections are in the saver's mode
-    (autocommit, dict rows, no prepared statements)."""
-    from langgraph.checkpoint.postgres import PostgresSaver
+    (autocommit, dict rows, no prepared statements). The chat turn holds its checkpoint back
+    and stores it with its rows (agenthub.db.turn_saver)."""
     from langgraph.checkpoint.serde.jsonplus import JsonPlusSerializer
 
     from agenthub.agents.results import CHECKPOINT_TYPES
+    from agenthub.db.turn_saver import TurnSaver
 
     # Our turn results are in the checkpoint: allow them by name (no warning, strict-safe).
     serde = JsonPlusSerializer(allowed_msgpack_modules=CHECKPOINT_TYPES)
-    return PostgresSaver(pool, serde=serde)
+    return TurnSaver(pool, serde=serde)
 
 
 # Blobs are shared between checkpoints by (channel, version): keep any an older one still uses.

@@ -6,9 +6,10 @@ import copy
 import time
 import uuid
 from collections.abc import Callable
+from contextlib import AbstractContextManager
 from dataclasses import asdict, dataclass, field
 from decimal import Decimal
-from typing import Any, Protocol
+from typing import TYPE_CHECKING, Any, Protocol
 
 from langchain_core.messages import HumanMessage
 from pydantic import SecretStr
@@ -32,9 +33,20 @@ from agenthub.observability import get_logger
 from agenthub.services.uploads import attachment_note, attachments_data
 from agenthub.tools.base import CITATIONS_KEY
 
+if TYPE_CHECKING:
+    import psycopg
+
 
 class RuntimeConfigSource(Protocol):
     def get(self, tenant_id: str) -> TenantRuntimeConfig: ...
+
+
+class HeldCheckpoint(Protocol):
+    """A turn's checkpoint, held back to be written with its rows (agenthub.db.turn_saver)."""
+
+    def __bool__(self) -> bool: ...
+
+    def write(self, conn: psycopg.Connection[Any]) -> None: ...
 
 
 class Checkpoints(Protocol):
@@ -43,6 +55,8 @@ class Checkpoints(Protocol):
     def marker(self) -> str: ...
 
     def turn_metadata(self, marker: str) -> dict[str, str]: ...
+
+    def hold(self, marker: str) -> AbstractContextManager[HeldCheckpoint]: ...
 
     def discard_since(self, *, thread_id: str, marker: str) -> None: ...
 
@@ -130,20 +144,30 @@ class ChatService:
             "tags": [f"tenant:{turn.tenant_id}"],
         }
         try:
-            state = graph.invoke(
-                new_turn_input(HumanMessage(turn.message + attachment_note(turn.attachments))),
-                run_config,
-                context=context,
-                durability="exit",
-            )
-            answer, routing = state["answer"], state["routing"]
-            latency_ms = int((self._clock() - started) * 1000)
-            totals = usage.totals()
-            tool_calls = list(answer.tool_calls)
-            citations = _unique_citations(cited)
-            message_id = self._store_turn(
-                turn, session_id, answer, tool_calls, totals, latency_ms, usage, citations
-            )
+            # The run's checkpoint is stored with the turn's rows, in one commit.
+            with self._checkpoints.hold(marker) as checkpoint:
+                state = graph.invoke(
+                    new_turn_input(HumanMessage(turn.message + attachment_note(turn.attachments))),
+                    run_config,
+                    context=context,
+                    durability="exit",
+                )
+                answer, routing = state["answer"], state["routing"]
+                latency_ms = int((self._clock() - started) * 1000)
+                totals = usage.totals()
+                tool_calls = list(answer.tool_calls)
+                citations = _unique_citations(cited)
+                message_id = self._store_turn(
+                    turn,
+                    session_id,
+                    answer,
+                    tool_calls,
+                    totals,
+                    latency_ms,
+                    usage,
+                    citations,
+                    checkpoint=checkpoint,
+                )
         except Exception as exc:
             # No half turn: neither the checkpoint nor the messages keep anything of it.
             self._checkpoints.discard_since(thread_id=thread, marker=marker)
@@ -232,6 +256,8 @@ class ChatService:
         latency_ms: int,
         usage: UsageCollector,
         citations: list[dict[str, Any]] | None = None,
+        *,
+        checkpoint: HeldCheckpoint,
     ) -> uuid.UUID:
         models = sorted({call.model_name for call in usage.calls if call.model_name})
         user = NewMessage(
@@ -252,7 +278,8 @@ class ChatService:
             llm_model=",".join(models) or None,
             citations=citations or None,
         )
-        # One statement: the session row, both messages and the attachments' link, or nothing.
+        # One statement: the session row, both messages and the attachments' link, or nothing;
+        # one commit with the run's checkpoint.
         upload_ids = [uuid.UUID(a.upload_id) for a in turn.attachments]
         write = self._store.start_session if turn.session_id is None else self._store.append_turn
         stored = write(
@@ -262,6 +289,7 @@ class ChatService:
             user=user,
             assistant=assistant,
             upload_ids=upload_ids,
+            also_write=checkpoint.write if checkpoint else None,
         )
         return stored.assistant_message_id
 

@@ -1,0 +1,117 @@
+"""The checkpointer of the chat function: LangGraph's PostgresSaver, able to hold back a turn's
+checkpoint until the turn's rows are stored, so that both commit in one transaction.
+
+A turn runs with `durability="exit"`: its graph saves one checkpoint, at the end of the run. By
+itself that save is a commit of its own, and the turn's session and message rows another one
+right after it (agenthub.db.chat_store): two commits, each waiting for the WAL to reach the
+disk. Held, the checkpoint is written by `HeldCheckpoint.write` on the chat store's connection,
+inside the transaction that stores the turn's rows: one commit per turn, and a turn is either
+wholly remembered (checkpoint and messages) or not at all.
+
+The saver's own `put`/`put_writes` write the held values, so the rows are exactly the ones the
+saver would have written itself; only where and when changes. A run the chat service does not
+hold (tests, other callers) writes through at once, as PostgresSaver does.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import threading
+from collections.abc import Iterator, Sequence
+from dataclasses import dataclass, field
+from typing import Any
+
+from langchain_core.runnables import RunnableConfig
+from langgraph.checkpoint.base import ChannelVersions, Checkpoint, CheckpointMetadata
+from langgraph.checkpoint.postgres import PostgresSaver
+from langgraph.checkpoint.serde.base import SerializerProtocol
+from psycopg import Connection
+
+from agenthub.db.checkpoints import TURN_KEY
+
+
+@dataclass
+class HeldCheckpoint:
+    """What one turn's run asked the saver to write, in order, not yet written."""
+
+    serde: SerializerProtocol
+    _puts: list[tuple[RunnableConfig, Checkpoint, CheckpointMetadata, ChannelVersions]] = field(
+        default_factory=list
+    )
+    _writes: list[tuple[RunnableConfig, Sequence[tuple[str, Any]], str, str]] = field(
+        default_factory=list
+    )
+
+    def __bool__(self) -> bool:
+        return bool(self._puts or self._writes)
+
+    def write(self, conn: Connection[Any]) -> None:
+        """Write it on `conn`, in the caller's transaction, with the saver's own statements."""
+        saver = PostgresSaver(conn, serde=self.serde)
+        for put in self._puts:
+            saver.put(*put)
+        for writes in self._writes:
+            saver.put_writes(*writes)
+
+
+class TurnSaver(PostgresSaver):
+    """PostgresSaver on the container's pool; `hold(marker)` keeps the checkpoint of the turn
+    tagged with `marker` (agenthub.db.checkpoints.turn_metadata) for the chat store."""
+
+    def __init__(self, conn: Any, *, serde: SerializerProtocol) -> None:
+        super().__init__(conn, serde=serde)
+        self._held: dict[str, HeldCheckpoint] = {}
+        self._held_lock = threading.Lock()
+
+    @contextlib.contextmanager
+    def hold(self, marker: str) -> Iterator[HeldCheckpoint]:
+        """Hold back what the turn tagged with `marker` saves, until the block ends (whatever
+        was not written by then is dropped: the turn failed, and is not remembered)."""
+        held = HeldCheckpoint(self.serde)
+        with self._held_lock:
+            self._held[marker] = held
+        try:
+            yield held
+        finally:
+            with self._held_lock:
+                self._held.pop(marker, None)
+
+    def put(
+        self,
+        config: RunnableConfig,
+        checkpoint: Checkpoint,
+        metadata: CheckpointMetadata,
+        new_versions: ChannelVersions,
+    ) -> RunnableConfig:
+        held = self._held_for(config)
+        if held is None:
+            return super().put(config, checkpoint, metadata, new_versions)
+        held._puts.append((config, checkpoint, metadata, new_versions))
+        # What PostgresSaver.put returns: the config of the checkpoint just saved.
+        return {
+            "configurable": {
+                "thread_id": config["configurable"]["thread_id"],
+                "checkpoint_ns": config["configurable"].get("checkpoint_ns", ""),
+                "checkpoint_id": checkpoint["id"],
+            }
+        }
+
+    def put_writes(
+        self,
+        config: RunnableConfig,
+        writes: Sequence[tuple[str, Any]],
+        task_id: str,
+        task_path: str = "",
+    ) -> None:
+        held = self._held_for(config)
+        if held is None:
+            super().put_writes(config, writes, task_id, task_path)
+        else:
+            held._writes.append((config, list(writes), task_id, task_path))
+
+    def _held_for(self, config: RunnableConfig) -> HeldCheckpoint | None:
+        # The run's metadata rides in the config (the saver copies it into the checkpoint's).
+        metadata = config.get("metadata")
+        if not self._held or not isinstance(metadata, dict):
+            return None
+        return self._held.get(str(metadata.get(TURN_KEY) or ""))

@@ -1,0 +1,151 @@
+"""A chat turn's checkpoint commits with the turn's rows (agenthub.db.turn_saver): on real
+PostgreSQL, with the real saver's statements, one transaction, or nothing at all."""
+
+from __future__ import annotations
+
+import uuid
+from typing import Any
+
+import pytest
+from langchain_core.messages import HumanMessage
+from langgraph.checkpoint.serde.jsonplus import JsonPlusSerializer
+from psycopg_pool import ConnectionPool
+from sqlalchemy.orm import Session, sessionmaker
+
+from agenthub.agents.graph import build_turn_graph, new_turn_input
+from agenthub.agents.results import CHECKPOINT_TYPES
+from agenthub.db.chat_store import ChatStore, NewMessage
+from agenthub.db.checkpoints import turn_marker, turn_metadata
+from agenthub.db.engine import transaction
+from agenthub.db.pool import PoolConnection
+from agenthub.db.turn_saver import TurnSaver
+from agenthub.domain import LlmSpec, TenantRuntimeConfig
+from agenthub.errors import NotFoundError
+from agenthub.llm.offline import OfflineChatModel
+from tests.integration.repo_builders import TENANT_A, make_tenants
+
+pytest_plugins = ["tests.integration.repo_fixtures"]
+
+ALICE = "alice"
+
+
+@pytest.fixture
+def saver(pool: ConnectionPool[PoolConnection]) -> TurnSaver:
+    return TurnSaver(pool, serde=JsonPlusSerializer(allowed_msgpack_modules=CHECKPOINT_TYPES))
+
+
+@pytest.fixture
+def store(pool: ConnectionPool[PoolConnection], repo_factory: sessionmaker[Session]) -> ChatStore:
+    with transaction(repo_factory) as db:
+        make_tenants(db, TENANT_A)
+    return ChatStore(pool)
+
+
+def _graph(saver: TurnSaver) -> Any:
+    tenant = TenantRuntimeConfig(
+        tenant_id=TENANT_A,
+        tenant_name="A",
+        config_version=1,
+        llm=LlmSpec(provider="offline", model_name="offline"),
+    )
+    return build_turn_graph(
+        tenant,
+        model_for=lambda spec: OfflineChatModel(),
+        tools_for=lambda specs: [],
+        checkpointer=saver,
+    )
+
+
+def _run(graph: Any, thread: str, marker: str, message: str = "hello") -> None:
+    config = {"configurable": {"thread_id": thread}, "metadata": turn_metadata(marker)}
+    graph.invoke(new_turn_input(HumanMessage(message)), config, durability="exit")
+
+
+def _checkpoints(pool: ConnectionPool[PoolConnection], thread: str) -> int:
+    with pool.connection() as conn:
+        row = conn.execute(
+            "SELECT count(*) AS n FROM checkpoints WHERE thread_id = %s", (thread,)
+        ).fetchone()
+    assert row is not None
+    return int(row["n"])
+
+
+def _turn() -> tuple[NewMessage, NewMessage]:
+    return NewMessage(role="user", content="hello"), NewMessage(role="assistant", content="Hi!")
+
+
+def test_a_held_checkpoint_is_written_with_the_turns_rows_in_one_transaction(
+    saver: TurnSaver, store: ChatStore, pool: ConnectionPool[PoolConnection]
+) -> None:
+    # GIVEN a turn run while its checkpoint is held
+    graph, thread, marker, session_id = _graph(saver), "t-held", turn_marker(), uuid.uuid4()
+    user, assistant = _turn()
+    with saver.hold(marker) as held:
+        _run(graph, thread, marker)
+        # THEN nothing is written by the run itself
+        assert held and _checkpoints(pool, thread) == 0
+
+        # WHEN the turn's rows are stored with it
+        store.start_session(
+            tenant_id=TENANT_A,
+            user_id=ALICE,
+            session_id=session_id,
+            user=user,
+            assistant=assistant,
+            also_write=held.write,
+        )
+
+    # THEN the checkpoint and the rows are there, and the conversation remembers the turn
+    assert _checkpoints(pool, thread) == 1
+    with pool.connection() as conn:
+        assert conn.execute("SELECT 1 FROM sessions WHERE id = %s", (session_id,)).fetchone()
+    state = graph.get_state({"configurable": {"thread_id": thread}})
+    assert state.values["messages"][0].content == "hello"
+
+
+def test_a_turn_whose_rows_are_refused_keeps_no_checkpoint(
+    saver: TurnSaver, store: ChatStore, pool: ConnectionPool[PoolConnection]
+) -> None:
+    # GIVEN a turn held for a session that does not exist
+    graph, thread, marker, missing = _graph(saver), "t-refused", turn_marker(), uuid.uuid4()
+    user, assistant = _turn()
+    with saver.hold(marker) as held:
+        _run(graph, thread, marker)
+
+        # WHEN its rows are refused
+        with pytest.raises(NotFoundError):
+            store.append_turn(
+                tenant_id=TENANT_A,
+                user_id=ALICE,
+                session_id=missing,
+                user=user,
+                assistant=assistant,
+                also_write=held.write,
+            )
+
+    # THEN its checkpoint went with them: the conversation remembers nothing of it
+    assert _checkpoints(pool, thread) == 0
+
+
+def test_a_hold_that_ends_unwritten_leaves_nothing_and_later_runs_write_through(
+    saver: TurnSaver, pool: ConnectionPool[PoolConnection]
+) -> None:
+    graph, thread = _graph(saver), "t-dropped"
+    with saver.hold(marker := turn_marker()):
+        _run(graph, thread, marker)  # the turn fails after its run: nothing stored
+    assert _checkpoints(pool, thread) == 0
+
+    _run(graph, thread, turn_marker())  # not held: the saver writes at once, as PostgresSaver
+
+    assert _checkpoints(pool, thread) == 1
+
+
+def test_only_the_turn_holding_its_marker_is_held(
+    saver: TurnSaver, pool: ConnectionPool[PoolConnection]
+) -> None:
+    graph = _graph(saver)
+    with saver.hold(turn_marker()) as held:
+        _run(graph, "t-other", turn_marker())  # another turn, in the same container
+
+    assert not held
+    assert _checkpoints(pool, "t-other") == 1
