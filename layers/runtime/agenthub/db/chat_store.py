@@ -5,7 +5,9 @@ its two messages, the turn's attachments linked to the session). Each is one sta
 data-modifying CTEs, run on an autocommit connection of the container's psycopg pool (one round
 trip, no BEGIN/COMMIT), and SQLAlchemy stays off the chat function's import path. A chat turn
 stores its rows with its held checkpoint (`also_write`, agenthub.db.turn_saver): one pipelined
-transaction, one commit. Rows, columns and semantics are those of the ORM repositories (`MessageRepository`,
+transaction, one commit.
+
+Rows, columns and semantics are those of the ORM repositories (`MessageRepository`,
 `ChatSessionRepository`, `UploadRepository.link_to_session`), which stay for the sessions API,
 retention and admin; tests/integration/test_chat_store.py compares the two.
 

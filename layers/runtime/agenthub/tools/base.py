@@ -20,9 +20,11 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any, Literal
 
+from langchain_core.callbacks import CallbackManagerForToolRun
 from langchain_core.messages import ToolMessage
 from langchain_core.runnables import RunnableConfig
 from langchain_core.tools import BaseTool, StructuredTool, ToolException
+from langchain_core.tools.base import FILTERED_ARGS
 from pydantic import BaseModel, ValidationError
 
 from agenthub.domain import TOOL_CONTEXT_KEY, ToolContext
@@ -102,6 +104,24 @@ class RuntimeTool(StructuredTool):
         self, tool_input: str | dict[str, Any], tool_call_id: str | None
     ) -> tuple[tuple[Any, ...], dict[str, Any]]:
         return (), {"arguments": tool_input, "tool_call_id": tool_call_id}
+
+    # StructuredTool finds out, on every call, what these two know already (each inspects a
+    # signature or the args model's annotations): `func` is `runtime_tool`'s `call`, which
+    # takes the config by name and no callbacks, and an args model built from a JSON schema
+    # has no injected arguments.
+
+    def _filter_injected_args(self, tool_input: dict[str, Any]) -> dict[str, Any]:
+        return {k: v for k, v in tool_input.items() if k not in FILTERED_ARGS}
+
+    def _run(
+        self,
+        *args: Any,
+        config: RunnableConfig,
+        run_manager: CallbackManagerForToolRun | None = None,
+        **kwargs: Any,
+    ) -> Any:
+        assert self.func is not None  # runtime_tool always gives one
+        return self.func(*args, config=config, **kwargs)
 
 
 def runtime_tool(
