@@ -3,6 +3,7 @@ PostgreSQL, with the real saver's statements, one transaction, or nothing at all
 
 from __future__ import annotations
 
+import concurrent.futures
 import uuid
 from typing import Any
 
@@ -17,7 +18,7 @@ from agenthub.agents.results import CHECKPOINT_TYPES
 from agenthub.db.chat_store import ChatStore, NewMessage
 from agenthub.db.checkpoints import turn_marker, turn_metadata
 from agenthub.db.engine import transaction
-from agenthub.db.pool import PoolConnection
+from agenthub.db.pool import PoolConnection, build_pool
 from agenthub.db.turn_saver import TurnSaver
 from agenthub.domain import LlmSpec, TenantRuntimeConfig
 from agenthub.errors import NotFoundError
@@ -149,3 +150,30 @@ def test_only_the_turn_holding_its_marker_is_held(
 
     assert not held
     assert _checkpoints(pool, "t-other") == 1
+
+
+def test_one_turns_reads_do_not_wait_for_anothers_on_the_same_container(
+    database_url: str,
+) -> None:
+    """PostgresSaver serialises every call on one lock (one shared connection needs it); on
+    the pool, a turn still reading its checkpoints does not hold up another turn's."""
+    pool = build_pool(database_url, max_size=2, statement_timeout_ms=None)
+    try:
+        saver = TurnSaver(pool, serde=JsonPlusSerializer(allowed_msgpack_modules=CHECKPOINT_TYPES))
+        graph = _graph(saver)
+        for thread in ("t-1", "t-2"):
+            _run(graph, thread, turn_marker())
+        # GIVEN one turn in the middle of reading its thread's checkpoints
+        listing = saver.list({"configurable": {"thread_id": "t-1"}})
+        assert next(listing) is not None
+
+        # WHEN another turn reads its own
+        with concurrent.futures.ThreadPoolExecutor(max_workers=1) as other:
+            read = other.submit(saver.get_tuple, {"configurable": {"thread_id": "t-2"}})
+            try:
+                # THEN it gets it without waiting for the first
+                assert read.result(timeout=10) is not None
+            finally:
+                listing.close()  # (else a waiting read would wait for ever)
+    finally:
+        pool.close()

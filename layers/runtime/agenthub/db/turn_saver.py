@@ -26,6 +26,7 @@ from langgraph.checkpoint.base import ChannelVersions, Checkpoint, CheckpointMet
 from langgraph.checkpoint.postgres import PostgresSaver
 from langgraph.checkpoint.serde.base import SerializerProtocol
 from psycopg import Connection
+from psycopg_pool import ConnectionPool
 
 from agenthub.db.checkpoints import TURN_KEY
 
@@ -58,8 +59,12 @@ class TurnSaver(PostgresSaver):
     """PostgresSaver on the container's pool; `hold(marker)` keeps the checkpoint of the turn
     tagged with `marker` (agenthub.db.checkpoints.turn_metadata) for the chat store."""
 
-    def __init__(self, conn: Any, *, serde: SerializerProtocol) -> None:
-        super().__init__(conn, serde=serde)
+    def __init__(self, pool: ConnectionPool[Any], *, serde: SerializerProtocol) -> None:
+        super().__init__(pool, serde=serde)
+        # PostgresSaver serialises all its calls on one lock, which one shared connection
+        # needs; on a pool each call borrows a connection of its own (the local gateway's
+        # threads, and load tests, run turns of one container side by side).
+        self.lock = contextlib.nullcontext()  # type: ignore[assignment]
         self._held: dict[str, HeldCheckpoint] = {}
         self._held_lock = threading.Lock()
 
