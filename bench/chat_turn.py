@@ -11,12 +11,16 @@ Both flows make the same calls to the same servers: supervisor model call -> age
   definitions with their JSON schemas, tool_choice, max_completion_tokens: recorded from one of
   our turns), so the ratio measures the runtime, not the size of the tenant's prompts;
   `--minimal-bare` gives it two-line prompts and one-field tools instead (the earlier bench).
+  Its saver's pool prepares statements server-side (`prepare_threshold=0`, as LangGraph
+  documents it); ours cannot, since prepared statements pin RDS Proxy sessions
+  (agenthub.db.pool). `--bare-unprepared` gives the bare saver our connection settings, to
+  see how much of the ratio that constraint is.
 
 Real PostgreSQL and Redis: embedded in a temp dir unless DATABASE_URL / REDIS_URL are set (then
 a temporary database is created in that server and dropped at the end).
 
     uv run python bench/chat_turn.py [--turns 50] [--warmup 5] [--profile] [--direct-answers]
-                                     [--minimal-bare]
+                                     [--minimal-bare] [--bare-unprepared]
 """
 
 from __future__ import annotations
@@ -51,6 +55,8 @@ OURS = "agenthub (chat Lambda handler)"
 ANSWER_TOOL = "final_answer"  # agenthub.agents.output.ANSWER_TOOL
 DIRECT_ANSWERS = False  # --direct-answers: our default flow (card mapped from the tool result)
 MINIMAL_BARE = False  # --minimal-bare: the bare graph's own short prompts and tools
+# --bare-unprepared: the bare saver without server-side prepared statements, as ours (None).
+BARE_PREPARE_THRESHOLD: int | None = 0
 # More of the tenant's LLM `extra` settings, for benches that reuse this stack (bench/stream.py).
 LLM_EXTRA: dict[str, Any] = {}
 
@@ -314,7 +320,11 @@ def bare_turn(env: Stack, requests: ModelRequests) -> Callable[[], None]:
         libpq_url(database_url()),
         min_size=1,
         max_size=2,
-        kwargs={"autocommit": True, "prepare_threshold": 0, "row_factory": dict_row},
+        kwargs={
+            "autocommit": True,
+            "prepare_threshold": BARE_PREPARE_THRESHOLD,
+            "row_factory": dict_row,
+        },
         open=True,
     )
     atexit.register(pool.close)
@@ -452,9 +462,16 @@ def main() -> int:
         help="our default flow: the card mapped from the tool's result, one model call fewer "
         "(without it both flows make the same three model calls)",
     )
+    parser.add_argument(
+        "--bare-unprepared",
+        action="store_true",
+        help="the bare saver's connections prepare no statements, as ours must behind RDS Proxy "
+        "(by default they prepare, as LangGraph documents the saver)",
+    )
     args = parser.parse_args()
-    global DIRECT_ANSWERS, MINIMAL_BARE
+    global DIRECT_ANSWERS, MINIMAL_BARE, BARE_PREPARE_THRESHOLD
     DIRECT_ANSWERS, MINIMAL_BARE = args.direct_answers, args.minimal_bare
+    BARE_PREPARE_THRESHOLD = None if args.bare_unprepared else 0
     warnings.filterwarnings("ignore", message=".*XDG_RUNTIME_DIR")  # pgserver's platformdirs
     if args.turns < 2:
         parser.error("--turns must be at least 2")
@@ -473,7 +490,12 @@ def main() -> int:
         out.write(
             f"\nchat turn: {args.turns} turns per flow after {args.warmup} warm-up, "
             f"{calls_per_turn:g} model calls + 1 tool call each; the bare graph sends "
-            + ("its own minimal requests\n\n" if MINIMAL_BARE else "the same requests as ours\n\n")
+            + ("its own minimal requests" if MINIMAL_BARE else "the same requests as ours")
+            + (
+                ", its saver prepares no statements (as ours)\n\n"
+                if BARE_PREPARE_THRESHOLD is None
+                else "\n\n"
+            )
         )
         out.write(
             f"{'flow':<{width}}  {'median ms':>10}  {'p95 ms':>8}  {'mean ms':>8}  "
