@@ -20,11 +20,14 @@ once, before timing: embedded PostgreSQL and Redis in a temp dir unless DATABASE
 REDIS_URL are set (then a temporary database is created there and dropped at the end).
 
     uv run python bench/cold_start.py [--runs 5] [--provider offline|openai|both] [--debt]
-                                      [--importtime]
+                                      [--importtime] [--without-bytecode] [--config-miss]
 
 `--importtime` also runs (a) once under `python -X importtime` and sums import time by package.
 `--without-bytecode` also runs (a) as from a layer that holds no .pyc files on Lambda's
 read-only /opt: no bytecode cache read or written, every module compiled at each cold start.
+`--config-miss` also runs (a) with the tenant's config in no cache (its Redis keys deleted
+before each run), as for the first message after the cache's TTL: the config is read from
+PostgreSQL.
 """
 
 from __future__ import annotations
@@ -295,6 +298,7 @@ class Result:
     baseline_code: str
     importtime_log: str
     without_bytecode: list[ColdRun]
+    config_miss: list[ColdRun]
 
     def median_ms(self, runs: list[ColdRun], field: str) -> float:
         return statistics.median(getattr(run, field) for run in runs) * 1000
@@ -308,7 +312,13 @@ class Result:
 
 
 def measure(
-    ready: Setup, provider: str, *, runs: int, importtime: bool, without_bytecode: bool
+    ready: Setup,
+    provider: str,
+    *,
+    runs: int,
+    importtime: bool,
+    without_bytecode: bool,
+    config_miss: bool = False,
 ) -> Result:
     with tempfile.TemporaryDirectory() as scratch:
         out = Path(scratch) / "timings.json"
@@ -332,7 +342,20 @@ def measure(
                 no_cache, ready.event_file, ready.expected_agent, ready.baseline, ready.provider_sdk
             )
             uncached = [run_agenthub(compiling, out)[0] for _ in range(max(1, runs // 2))]
-    return Result(provider, ours, baseline, ready.baseline, log, uncached)
+        missed: list[ColdRun] = []
+        for _ in range(max(1, runs // 2) if config_miss else 0):
+            _forget_cached_config()
+            missed.append(run_agenthub(ready, out)[0])
+    return Result(provider, ours, baseline, ready.baseline, log, uncached, missed)
+
+
+def _forget_cached_config() -> None:
+    """The tenant's version and configs gone from Redis, as after the cache's TTL."""
+    from agenthub.cache.keys import runtime_pattern, version_key
+    from agenthub.composition import get_redis
+
+    client = get_redis()
+    client.delete(version_key(TENANT), *client.keys(runtime_pattern(TENANT)))
 
 
 def report(result: Result, *, runs: int, debt: bool) -> None:
@@ -356,6 +379,13 @@ def report(result: Result, *, runs: int, debt: bool) -> None:
             f"  (a) with no bytecode (a layer without .pyc)  {compiled:8.0f} ms  "
             f"({compiled / a:.1f}x (a), {len(result.without_bytecode)} runs)"
         )
+    if result.config_miss:
+        missed = result.median_ms(result.config_miss, "ready_s")
+        first = result.median_ms(result.config_miss, "request_s")
+        print(
+            f"  (a) with the config in no cache            {missed:8.0f} ms  "
+            f"(first request {first:.0f} ms, {len(result.config_miss)} runs)"
+        )
     exit_a = result.median_ms(result.ours, "wall_s") - a
     exit_b = result.median_ms(result.baseline, "wall_s") - b
     print(f"  (process exit, not part of a cold start: a {exit_a:.0f} ms, b {exit_b:.0f} ms)")
@@ -376,6 +406,11 @@ def main() -> int:
         help="also time (a) compiling every module, as from a layer without .pyc files",
     )
     parser.add_argument(
+        "--config-miss",
+        action="store_true",
+        help="also time (a) with the tenant's config in no cache (read from PostgreSQL)",
+    )
+    parser.add_argument(
         "--provider", choices=("offline", "openai", "both"), default="both", help="(both)"
     )
     args = parser.parse_args()
@@ -391,6 +426,7 @@ def main() -> int:
                 runs=args.runs,
                 importtime=args.importtime,
                 without_bytecode=args.without_bytecode,
+                config_miss=args.config_miss,
             )
             report(result, runs=args.runs, debt=args.debt)
             print(flush=True)

@@ -414,13 +414,11 @@ def _partner_tool(base_url: str) -> dict[str, Any]:
 
 def _built_tools(tenant_id: str, agent: str) -> dict[str, Any]:
     """The tools the chat runtime would give the tenant's agent, by name."""
-    from agenthub.composition import get_sessionmaker
-    from agenthub.db.engine import transaction
-    from agenthub.services.runtime_config import load_runtime_config
+    from agenthub.composition import get_pool
+    from agenthub.db.tenant_config import TenantConfigReader
     from agenthub.tools.registry import build_available_tools
 
-    with transaction(get_sessionmaker()) as db:
-        config = load_runtime_config(db, tenant_id=tenant_id)
+    config = TenantConfigReader(get_pool()).load(tenant_id)
     spec = config.agent(agent)
     assert spec is not None
     return {tool.name: tool for tool in build_available_tools(spec.tools, tool_deps())}

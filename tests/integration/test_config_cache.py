@@ -10,10 +10,10 @@ import redis as redis_lib
 
 from agenthub.cache.keys import runtime_key, version_key
 from agenthub.cache.redis_cache import RedisConfigCache
+from agenthub.db.tenant_config import TenantConfigReader
 from agenthub.domain import TenantRuntimeConfig
 from agenthub.errors import NotFoundError, RateLimitedError
 from agenthub.services.config_cache import CachedConfigSource
-from agenthub.services.runtime_config import load_runtime_config
 from tests.support.counting_redis import CountingRedis
 
 pytest_plugins = ["tests.integration.chat_fixtures"]
@@ -26,12 +26,16 @@ def counting_redis(redis_url: str) -> CountingRedis:
     return client  # type: ignore[return-value]
 
 
+def _reader() -> TenantConfigReader:
+    from agenthub.composition import get_pool
+
+    return TenantConfigReader(get_pool())
+
+
 @pytest.fixture
 def source(seeded: None, counting_redis: CountingRedis) -> CachedConfigSource:
-    from agenthub.composition import get_sessionmaker
-
     cache = RedisConfigCache(lambda: counting_redis, ttl_s=3600, backoff_s=5.0)
-    return CachedConfigSource(sessions=get_sessionmaker(), redis=cache, ttl_s=3600)
+    return CachedConfigSource(store=_reader(), redis=cache, ttl_s=3600)
 
 
 def test_a_warm_request_costs_one_redis_round_trip_and_no_database_load(
@@ -68,11 +72,9 @@ def test_entries_are_namespaced_by_tenant_and_expire_after_exactly_an_hour(
 def test_a_cold_container_reads_the_config_from_redis_not_postgres(
     source: CachedConfigSource, counting_redis: CountingRedis
 ) -> None:
-    from agenthub.composition import get_sessionmaker
-
     source.get("acme")
     cold = CachedConfigSource(
-        sessions=get_sessionmaker(),
+        store=_reader(),
         redis=RedisConfigCache(lambda: counting_redis, ttl_s=3600, backoff_s=5.0),
         ttl_s=3600,
     )
@@ -108,23 +110,23 @@ def test_a_new_version_in_redis_rebuilds_once(
 
 
 def test_one_rebuild_at_a_time_per_tenant(seeded: None, counting_redis: CountingRedis) -> None:
-    from agenthub.composition import get_sessionmaker
+    from agenthub.composition import get_pool
 
     loads = []
     gate = threading.Event()
 
-    def slow_loader(db: Any, tenant_id: str) -> TenantRuntimeConfig:
-        loads.append(tenant_id)
-        gate.wait(0.3)
-        return load_runtime_config(db, tenant_id=tenant_id)
+    class SlowReader(TenantConfigReader):
+        def load(self, tenant_id: str) -> TenantRuntimeConfig:
+            loads.append(tenant_id)
+            gate.wait(0.3)
+            return super().load(tenant_id)
 
     # Five containers (separate L1s), one Redis: only one may rebuild from PostgreSQL.
     sources = [
         CachedConfigSource(
-            sessions=get_sessionmaker(),
+            store=SlowReader(get_pool()),
             redis=RedisConfigCache(lambda: counting_redis, ttl_s=3600, backoff_s=5.0),
             ttl_s=3600,
-            loader=slow_loader,
             lock_wait_s=2.0,
         )
         for _ in range(5)
@@ -143,14 +145,12 @@ def test_one_rebuild_at_a_time_per_tenant(seeded: None, counting_redis: Counting
 def test_redis_down_serves_from_postgres_counts_failures_and_recovers(
     seeded: None, redis_server: Any, redis_url: str
 ) -> None:
-    from agenthub.composition import get_sessionmaker
-
     if redis_server is None:
         pytest.skip("needs the embedded Redis to stop it (REDIS_URL names an external one)")
     now = [0.0]
     client = redis_lib.Redis.from_url(redis_url, socket_timeout=0.2, socket_connect_timeout=0.2)
     source = CachedConfigSource(
-        sessions=get_sessionmaker(),
+        store=_reader(),
         redis=RedisConfigCache(lambda: client, ttl_s=3600, backoff_s=5.0, clock=lambda: now[0]),
         ttl_s=3600,
     )
@@ -242,12 +242,10 @@ def test_an_expired_version_key_is_published_again(
 def test_an_unreadable_cached_config_is_a_miss_not_an_error(
     source: CachedConfigSource, counting_redis: CountingRedis
 ) -> None:
-    from agenthub.composition import get_sessionmaker
-
     config = source.get("acme")
     counting_redis.set(runtime_key("acme", config.config_version), '{"from": "an older release"}')
     cold = CachedConfigSource(
-        sessions=get_sessionmaker(),
+        store=_reader(),
         redis=RedisConfigCache(lambda: counting_redis, ttl_s=3600, backoff_s=5.0),
         ttl_s=3600,
     )

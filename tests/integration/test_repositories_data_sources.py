@@ -28,13 +28,17 @@ def test_a_data_source_is_read_only_under_its_own_tenant(repo_db: Session) -> No
     repo = DataSourceRepository(repo_db)
 
     assert repo.get(tenant_id="tenant-a", name="analytics").encrypted_url == b"token-a"  # type: ignore[union-attr]
-    assert repo.encrypted_urls(tenant_id="tenant-b") == {"analytics": b"token-b"}
+    assert [(s.name, s.encrypted_url) for s in repo.list(tenant_id="tenant-b")] == [
+        ("analytics", b"token-b")
+    ]
     assert [s.tenant_id for s in repo.list(tenant_id="tenant-a")] == ["tenant-a"]
     assert repo.get(tenant_id="tenant-c", name="analytics") is None
     # Deleting under one tenant leaves the other's alone.
     assert repo.delete(tenant_id="tenant-a", name="analytics") is True
     assert repo.delete(tenant_id="tenant-a", name="analytics") is False
-    assert repo.encrypted_urls(tenant_id="tenant-b") == {"analytics": b"token-b"}
+    assert [(s.name, s.encrypted_url) for s in repo.list(tenant_id="tenant-b")] == [
+        ("analytics", b"token-b")
+    ]
 
 
 def test_replacing_moves_the_version_and_a_stale_one_is_refused(repo_db: Session) -> None:
@@ -79,5 +83,7 @@ def test_key_rotation_re_encrypts_the_urls_and_moves_the_config_version(
     assert report.counts[DATA_SOURCE_URLS] == 1
     assert report.tenant_ids == ("tenant-a",)
     with transaction(repo_factory) as db:
-        token = DataSourceRepository(db).encrypted_urls(tenant_id="tenant-a")["analytics"]
+        source = DataSourceRepository(db).get(tenant_id="tenant-a", name="analytics")
+        assert source is not None
+        token = source.encrypted_url
     assert KeyRing([new]).decrypt(token).get_secret_value() == "postgresql://u:pw@h/db"

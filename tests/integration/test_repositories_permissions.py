@@ -11,7 +11,6 @@ from agenthub.errors import NotFoundError
 from agenthub.repositories import (
     AgentConfigRepository,
     PermissionRepository,
-    ToolConfigRepository,
 )
 from tests.integration.repo_builders import (
     TENANT_A,
@@ -32,23 +31,19 @@ def catalogue(repo_db: Session) -> Catalogue:
     return make_catalogue(repo_db)
 
 
-def test_permitted_agents_are_enabled_active_and_live_ones_by_name(
+def test_agent_permissions_are_listed_by_agent_name_whatever_their_state(
     repo_db: Session, catalogue: Catalogue
 ) -> None:
+    """What a tenant may use of them is its runtime config's business (test_tenant_config)."""
     permissions = PermissionRepository(repo_db)
     agents = {
         name: make_agent(repo_db, catalogue, name, is_active=name != "paused")
-        for name in ("shipment", "debt", "paused", "disabled", "deleted", "unlisted")
+        for name in ("shipment", "debt", "paused", "disabled", "unlisted")
     }
-    for name in ("shipment", "debt", "paused", "deleted"):
+    for name in ("shipment", "debt", "paused"):
         permissions.set_agent(tenant_id=TENANT_A, agent_id=agents[name].id, enabled=True)
     permissions.set_agent(tenant_id=TENANT_A, agent_id=agents["disabled"].id, enabled=False)
-    AgentConfigRepository(repo_db).soft_delete(agent_id=agents["deleted"].id)
 
-    assert [a.name for a in permissions.permitted_agents(tenant_id=TENANT_A)] == [
-        "debt",
-        "shipment",
-    ]
     assert [p.agent_id for p in permissions.list_agent_permissions(tenant_id=TENANT_A)] == [
         agents[name].id for name in ("debt", "disabled", "paused", "shipment")
     ]
@@ -62,59 +57,10 @@ def test_set_agent_updates_in_place_and_refuses_unknown_agents(
     permissions.set_agent(tenant_id=TENANT_A, agent_id=agent.id, enabled=True)
     permissions.set_agent(tenant_id=TENANT_A, agent_id=agent.id, enabled=False)
     assert [p.enabled for p in permissions.list_agent_permissions(tenant_id=TENANT_A)] == [False]
-    assert permissions.permitted_agents(tenant_id=TENANT_A) == []
     with pytest.raises(NotFoundError):
         permissions.set_agent(tenant_id=TENANT_A, agent_id=uuid.uuid4(), enabled=True)
     with pytest.raises(NotFoundError):
         permissions.set_agent(tenant_id="nobody", agent_id=agent.id, enabled=True)
-
-
-def test_permitted_tools_are_the_top_five_by_priority_then_name_with_the_secret(
-    repo_db: Session, catalogue: Catalogue
-) -> None:
-    # GIVEN an agent with eight tools, of which only some the tenant may use
-    permissions = PermissionRepository(repo_db)
-    agents = AgentConfigRepository(repo_db)
-    agent = make_agent(repo_db, catalogue, "debt")
-    permissions.set_agent(tenant_id=TENANT_A, agent_id=agent.id, enabled=True)
-    priorities = {"t7": 7, "t1": 1, "t3b": 3, "t3a": 3, "t9": 9, "t8": 8, "t2": 2, "t0": 0}
-    tools = {}
-    for name, priority in priorities.items():
-        tools[name] = make_tool(repo_db, catalogue, name, is_active=name != "t2")
-        agents.assign_tool(agent_id=agent.id, tool_id=tools[name].id, priority=priority)
-        secret = b"secret-" + name.encode() if name == "t3a" else None
-        permissions.set_tool(
-            tenant_id=TENANT_A,
-            tool_id=tools[name].id,
-            enabled=name != "t1",  # disabled for the tenant
-            encrypted_secret=secret,
-        )
-    ToolConfigRepository(repo_db).soft_delete(tool_id=tools["t0"].id)  # deleted
-    # WHEN the tenant's tools for the agent are read
-    permitted = permissions.permitted_tools_for_agent(tenant_id=TENANT_A, agent_id=agent.id)
-    # THEN disabled (t1), inactive (t2) and deleted (t0) tools are out, ties go by name, top 5
-    assert [(t.name, s) for t, s in permitted] == [
-        ("t3a", b"secret-t3a"),
-        ("t3b", None),
-        ("t7", None),
-        ("t8", None),
-        ("t9", None),
-    ]
-    top_two = permissions.permitted_tools_for_agent(tenant_id=TENANT_A, agent_id=agent.id, limit=2)
-    assert [t.name for t, _ in top_two] == ["t3a", "t3b"]
-
-
-def test_permitted_tools_are_empty_for_an_agent_the_tenant_may_not_use(
-    repo_db: Session, catalogue: Catalogue
-) -> None:
-    permissions = PermissionRepository(repo_db)
-    agent = make_agent(repo_db, catalogue, "debt")
-    tool = make_tool(repo_db, catalogue, "lookup")
-    AgentConfigRepository(repo_db).assign_tool(agent_id=agent.id, tool_id=tool.id, priority=1)
-    permissions.set_tool(tenant_id=TENANT_A, tool_id=tool.id, enabled=True)
-    assert permissions.permitted_tools_for_agent(tenant_id=TENANT_A, agent_id=agent.id) == []
-    permissions.set_agent(tenant_id=TENANT_A, agent_id=agent.id, enabled=True)
-    assert len(permissions.permitted_tools_for_agent(tenant_id=TENANT_A, agent_id=agent.id)) == 1
 
 
 def test_set_tool_keeps_the_secret_unless_given(repo_db: Session, catalogue: Catalogue) -> None:
@@ -144,8 +90,6 @@ def test_tenant_b_cannot_read_or_change_tenant_a_permissions(
         tenant_id=TENANT_A, tool_id=tool.id, enabled=True, encrypted_secret=b"a-secret"
     )
     # B reads nothing of A's
-    assert permissions.permitted_agents(tenant_id=TENANT_B) == []
-    assert permissions.permitted_tools_for_agent(tenant_id=TENANT_B, agent_id=agent.id) == []
     assert permissions.list_agent_permissions(tenant_id=TENANT_B) == []
     assert permissions.list_tool_permissions(tenant_id=TENANT_B) == []
     # B's writes (disable, clear the secret, rotate) leave A's rows as they were
@@ -153,11 +97,13 @@ def test_tenant_b_cannot_read_or_change_tenant_a_permissions(
     permissions.set_tool(tenant_id=TENANT_B, tool_id=tool.id, enabled=False, encrypted_secret=None)
     assert permissions.reencrypt_tool_secrets(tenant_id=TENANT_B, rotate=lambda t: b"x") == 0
     repo_db.expire_all()
-    assert [a.name for a in permissions.permitted_agents(tenant_id=TENANT_A)] == ["debt"]
     assert [
-        (t.name, s)
-        for t, s in permissions.permitted_tools_for_agent(tenant_id=TENANT_A, agent_id=agent.id)
-    ] == [("lookup", b"a-secret")]
+        (p.agent_id, p.enabled) for p in permissions.list_agent_permissions(tenant_id=TENANT_A)
+    ] == [(agent.id, True)]
+    assert [
+        (p.tool_id, p.enabled, p.encrypted_secret)
+        for p in permissions.list_tool_permissions(tenant_id=TENANT_A)
+    ] == [(tool.id, True, b"a-secret")]
     assert [
         (p.tenant_id, p.enabled) for p in permissions.list_tool_permissions(tenant_id=TENANT_B)
     ] == [(TENANT_B, False)]

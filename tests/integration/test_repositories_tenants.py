@@ -140,8 +140,7 @@ def test_tenant_b_settings_changes_never_touch_tenant_a(repo_db: Session) -> Non
     # THEN tenant A is exactly as it was
     tenant_a = tenants.require(TENANT_A)
     assert (tenant_a.retention_days, tenant_a.is_active, tenant_a.version) == (90, True, 1)
-    assert tenants.config_version(tenant_id=TENANT_A) == 1
-    assert tenants.config_version(tenant_id=TENANT_B) == 3
+    assert (tenant_a.config_version, tenants.require(TENANT_B).config_version) == (1, 3)
 
 
 def test_bump_config_version_is_atomic_and_visible_to_the_identity_map(repo_db: Session) -> None:
@@ -153,8 +152,7 @@ def test_bump_config_version_is_atomic_and_visible_to_the_identity_map(repo_db: 
     assert tenant.version == 1  # a cache version bump is not a settings change
 
 
-def test_config_version_of_unknown_tenant(repo_db: Session) -> None:
+def test_an_unknown_tenants_config_version_cannot_be_bumped(repo_db: Session) -> None:
     tenants = TenantRepository(repo_db)
-    assert tenants.config_version(tenant_id="nobody") is None
     with pytest.raises(NotFoundError):
         tenants.bump_config_version(tenant_id="nobody")

@@ -137,7 +137,7 @@ def get_pool() -> ConnectionPool[PoolConnection]:
 
 @component
 def get_engine() -> Engine:
-    """SQLAlchemy (admin, sessions, retention, uploads, a config miss), on the same pool."""
+    """SQLAlchemy (admin, sessions, retention, uploads), on the same pool."""
     from agenthub.db.engine import engine_on_pool
 
     return engine_on_pool(get_pool(), database_url())
@@ -234,12 +234,13 @@ def get_config_cache() -> RedisConfigCache:
 
 @component
 def get_config_source() -> CachedConfigSource:
+    from agenthub.db.tenant_config import TenantConfigReader
     from agenthub.services.config_cache import CachedConfigSource
 
     settings = get_settings()
     return CachedConfigSource(
-        # Built on the first config miss: a turn whose config is cached imports no SQLAlchemy.
-        sessions=lambda: get_sessionmaker()(),
+        # Plain SQL on the pool: not even a miss imports SQLAlchemy.
+        store=TenantConfigReader(get_pool()),
         redis=get_config_cache(),
         ttl_s=settings.cache.ttl_s,
         max_tenants=settings.cache.l1_max_tenants,

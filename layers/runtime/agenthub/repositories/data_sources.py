@@ -33,15 +33,6 @@ class DataSourceRepository:
             )
         )
 
-    def encrypted_urls(self, *, tenant_id: str) -> dict[str, bytes]:
-        """name -> encrypted URL of every data source of the tenant (for its runtime config)."""
-        rows = self.db.execute(
-            select(TenantDataSource.name, TenantDataSource.encrypted_url).where(
-                TenantDataSource.tenant_id == tenant_id
-            )
-        )
-        return {name: encrypted for name, encrypted in rows}
-
     def put(
         self,
         *,

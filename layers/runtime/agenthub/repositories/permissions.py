@@ -11,15 +11,12 @@ from sqlalchemy.orm import Session
 
 from agenthub.db.models import (
     AgentConfig,
-    AgentTool,
     TenantAgentPermission,
     TenantToolPermission,
     ToolConfig,
 )
 from agenthub.errors import NotFoundError
 from agenthub.repositories.common import UNSET, UnsetType, guarded_write, load_server_values
-
-DEFAULT_TOOL_LIMIT = 5
 
 
 class PermissionRepository:
@@ -81,55 +78,6 @@ class PermissionRepository:
             .order_by(ToolConfig.name)
         )
         return builtins.list(self.db.scalars(statement))
-
-    def permitted_agents(self, *, tenant_id: str) -> builtins.list[AgentConfig]:
-        """Agents the tenant may use: active, not deleted, enabled for it; by name."""
-        statement = (
-            select(AgentConfig)
-            .join(TenantAgentPermission, TenantAgentPermission.agent_id == AgentConfig.id)
-            .where(
-                TenantAgentPermission.tenant_id == tenant_id,
-                TenantAgentPermission.enabled.is_(True),
-                AgentConfig.is_active.is_(True),
-                AgentConfig.deleted_at.is_(None),
-            )
-            .order_by(AgentConfig.name)
-        )
-        return builtins.list(self.db.scalars(statement).unique())
-
-    def permitted_tools_for_agent(
-        self, *, tenant_id: str, agent_id: uuid.UUID, limit: int = DEFAULT_TOOL_LIMIT
-    ) -> builtins.list[tuple[ToolConfig, bytes | None]]:
-        """The agent's top `limit` tools this tenant may use, priority ASC then name, each with
-        the tenant's encrypted secret for it. Empty when the agent itself is not permitted."""
-        agent_permitted = (
-            select(TenantAgentPermission.agent_id)
-            .join(AgentConfig, AgentConfig.id == TenantAgentPermission.agent_id)
-            .where(
-                TenantAgentPermission.tenant_id == tenant_id,
-                TenantAgentPermission.agent_id == agent_id,
-                TenantAgentPermission.enabled.is_(True),
-                AgentConfig.is_active.is_(True),
-                AgentConfig.deleted_at.is_(None),
-            )
-            .exists()
-        )
-        statement = (
-            select(ToolConfig, TenantToolPermission.encrypted_secret)
-            .join(AgentTool, AgentTool.tool_id == ToolConfig.id)
-            .join(TenantToolPermission, TenantToolPermission.tool_id == ToolConfig.id)
-            .where(
-                agent_permitted,
-                AgentTool.agent_id == agent_id,
-                TenantToolPermission.tenant_id == tenant_id,
-                TenantToolPermission.enabled.is_(True),
-                ToolConfig.is_active.is_(True),
-                ToolConfig.deleted_at.is_(None),
-            )
-            .order_by(AgentTool.priority, ToolConfig.name)
-            .limit(limit)
-        )
-        return [(tool, secret) for tool, secret in self.db.execute(statement).unique()]
 
     def tenants_with_agent(self, *, agent_id: uuid.UUID) -> builtins.list[str]:
         """Ids of the tenants that have the agent enabled (whose runtime config it is part of)."""

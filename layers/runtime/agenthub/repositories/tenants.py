@@ -98,10 +98,6 @@ class TenantRepository:
             raise NotFoundError(f"tenant {tenant_id!r} not found")
         return int(version)
 
-    def config_version(self, *, tenant_id: str) -> int | None:
-        version = self.db.scalar(select(Tenant.config_version).where(Tenant.id == tenant_id))
-        return None if version is None else int(version)
-
     def lock(self, tenant_id: str) -> Tenant:
         """The row, read fresh and locked (FOR UPDATE) until the transaction ends."""
         return self._lock(tenant_id)

@@ -5,9 +5,10 @@
 
 A warm container makes one Redis round trip per request (the tenant's current version, its rate
 counter and the pending hit/miss counters, pipelined) and serves the config from L1. A cold one
-reads the config from Redis; only a miss rebuilds it from PostgreSQL, one rebuild at a time per
-tenant (others wait briefly for it, then read PostgreSQL themselves). When Redis is down the
-version comes from PostgreSQL instead, and the failure is logged and counted.
+reads the config from Redis; only a miss rebuilds it from PostgreSQL (`TenantConfigStore`),
+one rebuild at a time per tenant (others wait briefly for it, then read PostgreSQL themselves).
+When Redis is down the version comes from PostgreSQL instead, and the failure is logged and
+counted.
 """
 
 from __future__ import annotations
@@ -18,7 +19,7 @@ import time
 from collections import OrderedDict, defaultdict
 from collections.abc import Callable
 from dataclasses import dataclass
-from typing import TYPE_CHECKING
+from typing import Protocol
 
 from pydantic import ValidationError
 
@@ -29,20 +30,14 @@ from agenthub.observability import get_logger
 from agenthub.services.cache_stats import CacheCounters
 from agenthub.services.rate_limit import TenantRateLimiter
 
-if TYPE_CHECKING:
-    # Only a miss (or Redis down) reads PostgreSQL, through the ORM: SQLAlchemy is imported
-    # then, never by a turn whose config is cached.
-    from sqlalchemy.orm import Session
 
-Loader = Callable[["Session", str], TenantRuntimeConfig]
-# A new database session (a `sessionmaker`, or a function that builds one on first use).
-SessionFactory = Callable[[], "Session"]
+class TenantConfigStore(Protocol):
+    """Where configs come from on a miss: PostgreSQL (agenthub.db.tenant_config, plain SQL on
+    the container's pool: a miss imports no SQLAlchemy)."""
 
+    def version(self, tenant_id: str) -> int | None: ...
 
-def _load(db: Session, tenant_id: str) -> TenantRuntimeConfig:
-    from agenthub.services.runtime_config import load_runtime_config
-
-    return load_runtime_config(db, tenant_id=tenant_id)
+    def load(self, tenant_id: str) -> TenantRuntimeConfig: ...
 
 
 @dataclass
@@ -61,30 +56,28 @@ class CachedConfigSource:
     def __init__(
         self,
         *,
-        sessions: SessionFactory,
+        store: TenantConfigStore,
         redis: RedisConfigCache,
         ttl_s: int,
         max_tenants: int = 256,
         lock_hold_s: float = 5.0,
         lock_wait_s: float = 1.0,
-        loader: Loader = _load,
         clock: Callable[[], float] = time.monotonic,
         limiter: TenantRateLimiter | None = None,
         counters: CacheCounters | None = None,
     ) -> None:
-        self._sessions = sessions
+        self._store = store
         self._redis = redis
         self._counters = counters or CacheCounters()
         self._limiter = limiter or TenantRateLimiter()
         self.cache = TenantConfigCache(
-            sessions=sessions,
+            store=store,
             redis=redis,
             counters=self._counters,
             ttl_s=ttl_s,
             max_tenants=max_tenants,
             lock_hold_s=lock_hold_s,
             lock_wait_s=lock_wait_s,
-            loader=loader,
             clock=clock,
         )
 
@@ -120,10 +113,7 @@ class CachedConfigSource:
             return None
 
     def _database_version(self, tenant_id: str) -> int:
-        from agenthub.repositories import TenantRepository
-
-        with self._sessions() as db:
-            version = TenantRepository(db).config_version(tenant_id=tenant_id)
+        version = self._store.version(tenant_id)
         if version is None:
             raise NotFoundError(f"tenant {tenant_id!r} does not exist")
         return version
@@ -143,24 +133,22 @@ class TenantConfigCache:
     def __init__(
         self,
         *,
-        sessions: SessionFactory,
+        store: TenantConfigStore,
         redis: RedisConfigCache,
         counters: CacheCounters,
         ttl_s: int,
         max_tenants: int = 256,
         lock_hold_s: float = 5.0,
         lock_wait_s: float = 1.0,
-        loader: Loader = _load,
         clock: Callable[[], float] = time.monotonic,
     ) -> None:
-        self._sessions = sessions
+        self._store = store
         self._redis = redis
         self._counters = counters
         self._ttl_s = ttl_s
         self._max = max_tenants
         self._lock_hold_s = lock_hold_s
         self._lock_wait_s = lock_wait_s
-        self._loader = loader
         self._clock = clock
         self._l1: OrderedDict[str, _Entry] = OrderedDict()
         self._l1_lock = threading.Lock()
@@ -251,8 +239,7 @@ class TenantConfigCache:
     def _load_and_store(
         self, tenant_id: str, version: int, *, publish: bool
     ) -> TenantRuntimeConfig:
-        with self._sessions() as db:
-            config = self._loader(db, tenant_id)
+        config = self._store.load(tenant_id)
         self.database_loads += 1
         self._remember(config)
         if publish:
