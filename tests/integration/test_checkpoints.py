@@ -8,7 +8,7 @@ from typing import Any
 from langchain_core.messages import HumanMessage
 from sqlalchemy import text
 
-from agenthub.agents.graph import build_turn_graph, new_turn_input
+from agenthub.agents.graph import new_turn_input
 from agenthub.db.checkpoints import (
     count_threads,
     delete_threads,
@@ -16,8 +16,7 @@ from agenthub.db.checkpoints import (
     turn_marker,
     turn_metadata,
 )
-from agenthub.domain import LlmSpec, TenantRuntimeConfig
-from agenthub.llm.offline import OfflineChatModel
+from tests.support.offline_graph import offline_turn_graph
 
 THREAD = "tenant_acme__user_alice__session_s1"
 
@@ -25,18 +24,7 @@ THREAD = "tenant_acme__user_alice__session_s1"
 def _graph() -> Any:
     from agenthub.composition import get_checkpointer
 
-    tenant = TenantRuntimeConfig(
-        tenant_id="acme",
-        tenant_name="ACME",
-        config_version=1,
-        llm=LlmSpec(provider="offline", model_name="offline"),
-    )
-    return build_turn_graph(
-        tenant,
-        model_for=lambda spec: OfflineChatModel(),
-        tools_for=lambda specs: [],
-        checkpointer=get_checkpointer(),
-    )
+    return offline_turn_graph(get_checkpointer())
 
 
 def _run(graph: Any, message: str, marker: str) -> None:

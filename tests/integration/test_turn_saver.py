@@ -13,17 +13,16 @@ from langgraph.checkpoint.serde.jsonplus import JsonPlusSerializer
 from psycopg_pool import ConnectionPool
 from sqlalchemy.orm import Session, sessionmaker
 
-from agenthub.agents.graph import build_turn_graph, new_turn_input
+from agenthub.agents.graph import new_turn_input
 from agenthub.agents.results import CHECKPOINT_TYPES
 from agenthub.db.chat_store import ChatStore, NewMessage
 from agenthub.db.checkpoints import turn_marker, turn_metadata
 from agenthub.db.engine import transaction
 from agenthub.db.pool import PoolConnection, build_pool
 from agenthub.db.turn_saver import TurnSaver
-from agenthub.domain import LlmSpec, TenantRuntimeConfig
 from agenthub.errors import NotFoundError
-from agenthub.llm.offline import OfflineChatModel
 from tests.integration.repo_builders import TENANT_A, make_tenants
+from tests.support.offline_graph import offline_turn_graph
 
 pytest_plugins = ["tests.integration.repo_fixtures"]
 
@@ -43,18 +42,7 @@ def store(pool: ConnectionPool[PoolConnection], repo_factory: sessionmaker[Sessi
 
 
 def _graph(saver: TurnSaver) -> Any:
-    tenant = TenantRuntimeConfig(
-        tenant_id=TENANT_A,
-        tenant_name="A",
-        config_version=1,
-        llm=LlmSpec(provider="offline", model_name="offline"),
-    )
-    return build_turn_graph(
-        tenant,
-        model_for=lambda spec: OfflineChatModel(),
-        tools_for=lambda specs: [],
-        checkpointer=saver,
-    )
+    return offline_turn_graph(saver, tenant_id=TENANT_A)
 
 
 def _run(graph: Any, thread: str, marker: str, message: str = "hello") -> None:

@@ -5,25 +5,13 @@ from __future__ import annotations
 from langchain_core.messages import HumanMessage
 from langgraph.checkpoint.memory import InMemorySaver
 
-from agenthub.agents.graph import MAX_REMEMBERED_MESSAGES, build_turn_graph, new_turn_input
+from agenthub.agents.graph import MAX_REMEMBERED_MESSAGES, new_turn_input
 from agenthub.agents.memory import window
-from agenthub.domain import LlmSpec, TenantRuntimeConfig
-from agenthub.llm.offline import OfflineChatModel
+from tests.support.offline_graph import offline_turn_graph
 
 
 def test_the_checkpointed_transcript_keeps_only_the_newest_messages() -> None:
-    tenant = TenantRuntimeConfig(
-        tenant_id="acme",
-        tenant_name="ACME",
-        config_version=1,
-        llm=LlmSpec(provider="offline", model_name="offline"),
-    )
-    graph = build_turn_graph(
-        tenant,
-        model_for=lambda spec: OfflineChatModel(),
-        tools_for=lambda specs: [],
-        checkpointer=InMemorySaver(),
-    )
+    graph = offline_turn_graph(InMemorySaver())
     config = {"configurable": {"thread_id": "tenant_acme__user_u__session_s"}}
     turns = MAX_REMEMBERED_MESSAGES // 2 + 5
 
