@@ -5,6 +5,7 @@ No DNS and no sockets here: every test injects its resolver.
 
 from __future__ import annotations
 
+import ssl
 from collections.abc import Sequence
 
 import httpcore
@@ -13,7 +14,12 @@ import pytest
 
 from agenthub.errors import ConfigurationError, SsrfBlockedError
 from agenthub.tools.ssrf import SsrfPolicy, check_url, parse_target
-from agenthub.tools.transport import GuardedNetworkBackend, guarded_http_client
+from agenthub.tools.transport import (
+    GuardedNetworkBackend,
+    guarded_async_http_client,
+    guarded_http_client,
+    tls_context,
+)
 
 
 def resolving_to(*addresses: str) -> object:
@@ -252,3 +258,30 @@ def test_the_guarded_client_ignores_proxy_environment(monkeypatch: pytest.Monkey
     assert not client.trust_env
     assert client.follow_redirects is False
     assert isinstance(client._transport, httpx.HTTPTransport)
+
+
+def test_guarded_clients_given_one_tls_context_load_the_ca_bundle_once(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """Loading the CA bundle costs ~20 ms of a cold start: the composition root builds one TLS
+    context, and no guarded transport builds another (httpx's own pool, replaced, included)."""
+    loads: list[object] = []
+    load = ssl.SSLContext.load_verify_locations
+
+    def counted(context: ssl.SSLContext, *args: object, **kwargs: object) -> None:
+        loads.append(context)
+        load(context, *args, **kwargs)  # type: ignore[arg-type]
+
+    monkeypatch.setattr(ssl.SSLContext, "load_verify_locations", counted)
+    tls = tls_context()
+
+    clients = [
+        guarded_http_client(allow=[], tls=tls),
+        guarded_http_client(allow=[], tls=tls, refuse_as_connect_error=True),
+        guarded_async_http_client(allow=[], tls=tls, refuse_as_connect_error=True),
+    ]
+
+    assert loads == [tls]
+    for client in clients:
+        assert client._transport._pool._ssl_context is tls  # type: ignore[attr-defined]
+    assert tls.verify_mode == ssl.CERT_REQUIRED and tls.check_hostname

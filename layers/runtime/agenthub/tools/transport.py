@@ -11,11 +11,14 @@ the host name for SNI and certificate checks (httpcore passes the origin host as
 server_hostname). Pooled keep-alive connections are reused only for the same host, and were
 checked when opened. Every redirect hop opens its connection through the same backend.
 
-The clients are built by the composition root (one per process); nothing is cached here.
+The clients are built by the composition root (one per process); nothing is cached here. They
+share the root's one TLS context: building one loads the CA bundle (about 20 ms each, four of
+them on a cold container's first OpenAI-compatible turn before).
 """
 
 from __future__ import annotations
 
+import ssl
 import time
 from collections.abc import Iterable, Sequence
 from http.cookiejar import CookieJar, DefaultCookiePolicy
@@ -27,6 +30,12 @@ from agenthub.errors import SsrfBlockedError
 from agenthub.tools.ssrf import Resolver, SsrfPolicy, system_resolver
 
 POOL_LIMITS = httpx.Limits(max_connections=50, max_keepalive_connections=10, keepalive_expiry=30)
+
+
+def tls_context() -> ssl.SSLContext:
+    """A TLS client context with the CA bundle httpx trusts (certifi), no environment overrides;
+    one can be shared by every client of a process."""
+    return httpx.create_ssl_context(trust_env=False)
 
 
 class GuardedNetworkBackend(httpcore.NetworkBackend):
@@ -97,12 +106,15 @@ class GuardedTransport(httpx.HTTPTransport):
         resolver: Resolver = system_resolver,
         limits: httpx.Limits = POOL_LIMITS,
         refuse_as_connect_error: bool = False,
+        tls: ssl.SSLContext | None = None,
     ) -> None:
-        super().__init__(trust_env=False, limits=limits)
+        tls = tls or tls_context()
+        # Given the context, httpx builds none of its own for the pool replaced below.
+        super().__init__(verify=tls, trust_env=False, limits=limits)
         # httpx 0.28 takes no httpcore network backend (encode/httpx#3180), so the pool it
         # built (no connection opened yet) is replaced by one that uses the guarded backend.
         self._pool = httpcore.ConnectionPool(
-            ssl_context=httpx.create_ssl_context(trust_env=False),
+            ssl_context=tls,
             max_connections=limits.max_connections,
             max_keepalive_connections=limits.max_keepalive_connections,
             keepalive_expiry=limits.keepalive_expiry,
@@ -117,6 +129,7 @@ def guarded_http_client(
     allow: Sequence[str],
     resolver: Resolver = system_resolver,
     refuse_as_connect_error: bool = False,
+    tls: ssl.SSLContext | None = None,
 ) -> httpx.Client:
     """A client for HTTP tools and provider SDKs: SSRF-guarded connections, no env proxies, no
     automatic redirects (a redirect to a forbidden address could never be followed anyway).
@@ -130,6 +143,7 @@ def guarded_http_client(
             policy=SsrfPolicy.from_allow(allow),
             resolver=resolver,
             refuse_as_connect_error=refuse_as_connect_error,
+            tls=tls,
         ),
         trust_env=False,
         follow_redirects=False,
@@ -208,10 +222,13 @@ class GuardedAsyncTransport(httpx.AsyncHTTPTransport):
         resolver: Resolver = system_resolver,
         limits: httpx.Limits = POOL_LIMITS,
         refuse_as_connect_error: bool = False,
+        tls: ssl.SSLContext | None = None,
     ) -> None:
-        super().__init__(trust_env=False, limits=limits)
+        tls = tls or tls_context()
+        # Given the context, httpx builds none of its own for the pool replaced below.
+        super().__init__(verify=tls, trust_env=False, limits=limits)
         self._pool = httpcore.AsyncConnectionPool(
-            ssl_context=httpx.create_ssl_context(trust_env=False),
+            ssl_context=tls,
             max_connections=limits.max_connections,
             max_keepalive_connections=limits.max_keepalive_connections,
             keepalive_expiry=limits.keepalive_expiry,
@@ -226,6 +243,7 @@ def guarded_async_http_client(
     allow: Sequence[str],
     resolver: Resolver = system_resolver,
     refuse_as_connect_error: bool = False,
+    tls: ssl.SSLContext | None = None,
 ) -> httpx.AsyncClient:
     """The async twin of `guarded_http_client`: guarded connections, no redirects, no cookies."""
     return httpx.AsyncClient(
@@ -233,6 +251,7 @@ def guarded_async_http_client(
             policy=SsrfPolicy.from_allow(allow),
             resolver=resolver,
             refuse_as_connect_error=refuse_as_connect_error,
+            tls=tls,
         ),
         trust_env=False,
         follow_redirects=False,
