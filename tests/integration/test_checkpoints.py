@@ -1,5 +1,5 @@
-"""Checkpoint housekeeping on the real PostgresSaver: a failed turn leaves nothing, and only
-its own checkpoints go."""
+"""Checkpoint housekeeping on the real PostgresSaver: whole threads go, and no other thread's
+rows (a failed turn writes nothing to remove: tests/integration/test_turn_saver.py)."""
 
 from __future__ import annotations
 
@@ -12,7 +12,6 @@ from agenthub.agents.graph import new_turn_input
 from agenthub.db.checkpoints import (
     count_threads,
     delete_threads,
-    discard_since,
     turn_marker,
     turn_metadata,
 )
@@ -42,42 +41,6 @@ def _rows(table: str) -> int:
                 {"t": THREAD},
             ).scalar_one()
         )
-
-
-def test_a_failed_turn_discards_only_its_own_checkpoints(app_env: None) -> None:
-    from agenthub.composition import get_pool
-
-    graph = _graph()
-    _run(graph, "hello 1", turn_marker())
-    before = (_rows("checkpoints"), _rows("checkpoint_blobs"))
-    # GIVEN turn A started, then turn B of the same session ran and succeeded
-    marker_a = turn_marker()
-    _run(graph, "hello from B", turn_marker())
-    after_b = (_rows("checkpoints"), _rows("checkpoint_blobs"))
-    # ... and turn A wrote a checkpoint before it failed
-    _run(graph, "hello from A", marker_a)
-
-    # WHEN turn A's checkpoints are discarded
-    discard_since(get_pool(), thread_id=THREAD, marker=marker_a)
-
-    # THEN B's turn is still remembered, A's is gone
-    assert after_b[0] > before[0]
-    assert (_rows("checkpoints"), _rows("checkpoint_blobs")) == after_b
-    state = graph.get_state({"configurable": {"thread_id": THREAD}})
-    contents = [m.content for m in state.values["messages"]]
-    assert "hello from B" in contents and "hello from A" not in contents
-
-
-def test_discarding_a_turn_that_wrote_nothing_changes_nothing(app_env: None) -> None:
-    from agenthub.composition import get_pool
-
-    graph = _graph()
-    _run(graph, "hello", turn_marker())
-    counts = (_rows("checkpoints"), _rows("checkpoint_blobs"), _rows("checkpoint_writes"))
-
-    discard_since(get_pool(), thread_id=THREAD, marker=turn_marker())
-
-    assert (_rows("checkpoints"), _rows("checkpoint_blobs"), _rows("checkpoint_writes")) == counts
 
 
 def test_deleting_threads_removes_all_their_rows_and_no_other_threads(app_env: None) -> None:

@@ -382,11 +382,6 @@ class _SaverCheckpoints:
     def hold(self, marker: str) -> AbstractContextManager[HeldCheckpoint]:
         return get_checkpointer().hold(marker)
 
-    def discard_since(self, *, thread_id: str, marker: str) -> None:
-        from agenthub.db.checkpoints import discard_since
-
-        discard_since(get_pool(), thread_id=thread_id, marker=marker)
-
 
 @component
 def get_chat_service() -> ChatService:

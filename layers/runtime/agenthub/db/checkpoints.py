@@ -2,11 +2,11 @@
 
 The saver owns its schema (created by its own `setup()` in the initial migration; the tables
 `checkpoints`, `checkpoint_blobs` and `checkpoint_writes`, each keyed by `thread_id`,
-`checkpoint_ns` and the checkpoint id or channel version). We only delete from it - a failed
-turn's checkpoints, a deleted session's thread, expired threads - with the SQL below (a failed
-turn's on the psycopg pool, without SQLAlchemy, since the chat function does it; whole threads
-through the engine, for the sessions and retention functions). The saver's public
-`delete_thread` removes one thread at a time and cannot remove single checkpoints.
+`checkpoint_ns` and the checkpoint id or channel version). We only delete from it - a deleted
+session's thread, expired threads - with the SQL below, through the engine, for the sessions
+and retention functions (the saver's public `delete_thread` removes one thread at a time). A
+failed chat turn writes nothing to delete: its checkpoint is held back until its rows are
+stored, and dropped with them (agenthub.db.turn_saver).
 tests/integration/test_checkpoints.py runs this SQL against the schema the installed saver
 creates, so a saver upgrade that changes it fails there first.
 """
@@ -42,35 +42,10 @@ def saver_on_pool(pool: ConnectionPool[Any]) -> TurnSaver:
     return TurnSaver(pool, serde=serde)
 
 
-# Blobs are shared between checkpoints by (channel, version): keep any an older one still uses.
 # Checkpoint metadata key naming the turn that wrote a checkpoint (LangGraph copies the run
-# config's metadata into it), so a failed turn discards exactly its own checkpoints even when
-# another turn of the same session ran meanwhile.
+# config's metadata into it): the chat turn holds back exactly its own checkpoint by it
+# (agenthub.db.turn_saver), even when another turn of the same session runs meanwhile.
 TURN_KEY = "agenthub_turn"
-
-_FAILED_CHECKPOINTS = """
-SELECT checkpoint_id FROM checkpoints
-WHERE thread_id = %(thread_id)s AND checkpoint_id > %(marker)s
-  AND metadata ->> %(key)s = %(marker)s
-"""
-
-_DELETE_FAILED_BLOBS = """
-DELETE FROM checkpoint_blobs AS bl
-USING checkpoints AS failed, jsonb_each_text(failed.checkpoint -> 'channel_versions') AS cv
-WHERE failed.thread_id = %(thread_id)s
-  AND failed.checkpoint_id = ANY(%(failed)s)
-  AND bl.thread_id = failed.thread_id
-  AND bl.checkpoint_ns = failed.checkpoint_ns
-  AND bl.channel = cv.key
-  AND bl.version = cv.value
-  AND NOT EXISTS (
-    SELECT 1 FROM checkpoints AS kept
-    WHERE kept.thread_id = bl.thread_id
-      AND kept.checkpoint_ns = bl.checkpoint_ns
-      AND kept.checkpoint_id <> ALL(%(failed)s)
-      AND kept.checkpoint -> 'channel_versions' ->> bl.channel = bl.version
-  )
-"""
 
 
 def turn_marker() -> str:
@@ -81,31 +56,6 @@ def turn_marker() -> str:
 def turn_metadata(marker: str) -> dict[str, str]:
     """The run config metadata that tags every checkpoint of the turn started at `marker`."""
     return {TURN_KEY: marker}
-
-
-def discard_since(pool: ConnectionPool[Any], *, thread_id: str, marker: str) -> None:
-    """Forget the checkpoints a failed turn wrote, so its half state never becomes memory."""
-    params: dict[str, Any] = {"thread_id": thread_id, "marker": marker, "key": TURN_KEY}
-    with pool.connection() as conn, conn.transaction(), conn.cursor() as cursor:
-        cursor.execute(_FAILED_CHECKPOINTS, params)
-        failed = [_first(row) for row in cursor.fetchall()]
-        if not failed:
-            return
-        params["failed"] = failed
-        # The channel values (blobs) only those checkpoints use go too: they hold the failed
-        # message, and for a new session no session row would ever lead retention to them.
-        cursor.execute(_DELETE_FAILED_BLOBS, params)
-        for table in ("checkpoint_writes", "checkpoints"):
-            cursor.execute(
-                f"DELETE FROM {table} WHERE thread_id = %(thread_id)s "  # noqa: S608
-                "AND checkpoint_id = ANY(%(failed)s)",
-                params,
-            )
-
-
-def _first(row: Any) -> Any:
-    """A row's first column, whatever the connection's row factory (dict or tuple)."""
-    return next(iter(row.values())) if isinstance(row, dict) else row[0]
 
 
 def delete_threads(engine: Engine, thread_ids: Sequence[str]) -> int:

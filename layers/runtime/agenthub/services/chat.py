@@ -58,8 +58,6 @@ class Checkpoints(Protocol):
 
     def hold(self, marker: str) -> AbstractContextManager[HeldCheckpoint]: ...
 
-    def discard_since(self, *, thread_id: str, marker: str) -> None: ...
-
 
 @dataclass(frozen=True)
 class ChatTurn:
@@ -169,8 +167,7 @@ class ChatService:
                     checkpoint=checkpoint,
                 )
         except Exception as exc:
-            # No half turn: neither the checkpoint nor the messages keep anything of it.
-            self._checkpoints.discard_since(thread_id=thread, marker=marker)
+            # No half turn: its checkpoint was held and is dropped, its rows were never written.
             self._release_session(turn)
             translated = translate_provider_error(exc)
             if translated is None:
