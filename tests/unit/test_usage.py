@@ -175,3 +175,50 @@ def test_counts_every_model_call_of_a_graph_with_parallel_agent_subgraphs() -> N
     assert totals.cost_usd == (
         Decimal(expected_in) * Decimal("0.5") + Decimal(expected_out) * Decimal("1.5")
     ) / Decimal(1000)
+
+
+class _Recording(UsageCollector):
+    """The collector, noting which of its callbacks LangChain calls."""
+
+    def __init__(self) -> None:
+        super().__init__(PRICES)
+        self.events: list[str] = []
+
+    def on_chain_start(self, *args: Any, **kwargs: Any) -> None:
+        self.events.append("chain_start")
+
+    def on_llm_start(self, *args: Any, **kwargs: Any) -> None:
+        # LangChain's fallback for a handler without on_chat_model_start: it first turns the
+        # whole prompt into text.
+        self.events.append("llm_start")
+
+    def on_tool_start(self, *args: Any, **kwargs: Any) -> None:
+        self.events.append("tool_start")
+
+    def on_llm_end(self, response: LLMResult, **kwargs: Any) -> None:
+        self.events.append("llm_end")
+        super().on_llm_end(response, **kwargs)
+
+
+def test_is_called_at_the_end_of_each_model_call_and_for_nothing_else() -> None:
+    # GIVEN an agent with a tool (graph, nodes, model calls and a tool call all raise events)
+    tool = StructuredTool.from_function(
+        func=lambda mst: json.dumps({"customer_name": "An Phát", "total_debt": 10}),
+        name="get_customer_debt_by_mst",
+        description="Customer debt",
+        args_schema={
+            "type": "object",
+            "properties": {"mst": {"type": "string", "pattern": "^[0-9]{10}$"}},
+            "required": ["mst"],
+        },
+    )
+    prompt = '## Output format: text\nRenderer hint: markdown\nSchema: {"type":"null"}'
+    agent = create_agent(OfflineChatModel(), tools=[tool], system_prompt=prompt, name="debt")
+    collector = _Recording()
+
+    # WHEN it answers with the collector as a callback
+    agent.invoke({"messages": [HumanMessage("debt for 0123456789")]}, {"callbacks": [collector]})
+
+    # THEN the collector heard only the ends of the two model calls, and both were recorded
+    assert collector.events == ["llm_end", "llm_end"]
+    assert len(collector.calls) == 2

@@ -53,6 +53,11 @@ class DeadlineGuard(BaseCallbackHandler):
     """Stops a turn at its deadline: no model or tool call starts after it."""
 
     raise_error = True  # let the exception stop the graph instead of being logged
+    # Only model and tool starts matter (a tool start is an "agent" event to LangChain).
+    ignore_chain = True
+    ignore_retriever = True
+    ignore_custom_event = True
+    ignore_retry = True
 
     def __init__(self, *, timeout_s: float) -> None:
         self.timeout_s = timeout_s

@@ -55,6 +55,15 @@ class UsageCollector(BaseCallbackHandler):
     """Records one `LlmCall` per model call; safe to share between threads (parallel agents)."""
 
     run_inline = True  # also called inline from async runs: the lock is all it needs
+    # Only `on_llm_end` matters. Without these, every graph, node and tool of a turn calls
+    # this handler, and every model call turns its whole prompt into text for `on_llm_start`
+    # (LangChain's fallback for a handler without `on_chat_model_start`).
+    ignore_chat_model = True
+    ignore_chain = True
+    ignore_agent = True
+    ignore_retriever = True
+    ignore_custom_event = True
+    ignore_retry = True
 
     def __init__(self, prices: Prices | None = None) -> None:
         super().__init__()

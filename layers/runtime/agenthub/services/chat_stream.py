@@ -225,6 +225,11 @@ class _CancelGuard(BaseCallbackHandler):
     """No model call, tool call or further token once the client has left."""
 
     raise_error = True
+    # Model and tool events only (a tool start is an "agent" event to LangChain).
+    ignore_chain = True
+    ignore_retriever = True
+    ignore_custom_event = True
+    ignore_retry = True
 
     def __init__(self, stream: TurnStream) -> None:
         self._stream = stream
@@ -253,6 +258,15 @@ class _ToolEvents(BaseCallbackHandler):
     """Tool start and end, written to the graph's own stream (custom mode) so they arrive in
     order with the tokens; only the tool's name, agent, outcome and latency: never its input
     or output, which may carry the user's JWT or a tenant secret."""
+
+    # Tool events only: without these, every model call would turn its whole prompt into text
+    # for this handler (LangChain's fallback for a handler without `on_chat_model_start`).
+    ignore_chat_model = True
+    ignore_llm = True
+    ignore_chain = True
+    ignore_retriever = True
+    ignore_custom_event = True
+    ignore_retry = True
 
     def __init__(self) -> None:
         self._running: dict[UUID, _RunningTool] = {}
