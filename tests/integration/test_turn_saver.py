@@ -23,6 +23,7 @@ from agenthub.db.turn_saver import TurnSaver
 from agenthub.errors import NotFoundError
 from tests.integration.repo_builders import TENANT_A, make_tenants
 from tests.support.offline_graph import offline_turn_graph
+from tests.support.pg_exchanges import TracedConnection
 
 pytest_plugins = ["tests.integration.repo_fixtures"]
 
@@ -57,6 +58,13 @@ def _checkpoints(pool: ConnectionPool[PoolConnection], thread: str) -> int:
         ).fetchone()
     assert row is not None
     return int(row["n"])
+
+
+def _exchanges(pool: ConnectionPool[PoolConnection]) -> int:
+    """The round trips of the pool's one connection so far (none for this call itself)."""
+    with pool.connection() as conn:
+        assert isinstance(conn, TracedConnection)
+        return conn.exchanges
 
 
 def _turn() -> tuple[NewMessage, NewMessage]:
@@ -127,6 +135,37 @@ def test_a_hold_that_ends_unwritten_leaves_nothing_and_later_runs_write_through(
     _run(graph, thread, turn_marker())  # not held: the saver writes at once, as PostgresSaver
 
     assert _checkpoints(pool, thread) == 1
+
+
+def test_a_turn_that_starts_its_thread_reads_no_checkpoint_and_is_remembered(
+    saver: TurnSaver, store: ChatStore, pool: ConnectionPool[PoolConnection]
+) -> None:
+    # GIVEN a new session's first turn, held as one that starts its thread
+    graph, thread, marker, session_id = _graph(saver), "t-new", turn_marker(), uuid.uuid4()
+    user, assistant = _turn()
+    exchanges = _exchanges(pool)
+    with saver.hold(marker, new_thread=True) as held:
+        # WHEN it runs
+        _run(graph, thread, marker)
+
+        # THEN it asked PostgreSQL nothing (there is nothing stored for a new thread)
+        assert _exchanges(pool) == exchanges
+        store.start_session(
+            tenant_id=TENANT_A,
+            user_id=ALICE,
+            session_id=session_id,
+            user=user,
+            assistant=assistant,
+            also_write=held.write,
+        )
+
+    # AND its checkpoint is stored, and read by the session's next turn
+    _run(graph, thread, turn_marker(), "and again")
+    state = graph.get_state({"configurable": {"thread_id": thread}})
+    assert [m.content for m in state.values["messages"] if m.type == "human"] == [
+        "hello",
+        "and again",
+    ]
 
 
 def test_only_the_turn_holding_its_marker_is_held(

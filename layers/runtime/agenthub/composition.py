@@ -379,8 +379,10 @@ class _SaverCheckpoints:
 
         return turn_metadata(marker)
 
-    def hold(self, marker: str) -> AbstractContextManager[HeldCheckpoint]:
-        return get_checkpointer().hold(marker)
+    def hold(
+        self, marker: str, *, new_thread: bool = False
+    ) -> AbstractContextManager[HeldCheckpoint]:
+        return get_checkpointer().hold(marker, new_thread=new_thread)
 
 
 @component

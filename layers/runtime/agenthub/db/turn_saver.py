@@ -11,6 +11,10 @@ wholly remembered (checkpoint and messages) or not at all.
 The saver's own `put`/`put_writes` write the held values, so the rows are exactly the ones the
 saver would have written itself; only where and when changes. A run the chat service does not
 hold (tests, other callers) writes through at once, as PostgresSaver does.
+
+A turn that starts a session (`hold(marker, new_thread=True)`) has no checkpoint to read: its
+thread id holds a session id made for it a moment ago. Its run's `get_tuple` answers "none"
+without asking PostgreSQL, one query fewer on every conversation's first message.
 """
 
 from __future__ import annotations
@@ -22,7 +26,12 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from langchain_core.runnables import RunnableConfig
-from langgraph.checkpoint.base import ChannelVersions, Checkpoint, CheckpointMetadata
+from langgraph.checkpoint.base import (
+    ChannelVersions,
+    Checkpoint,
+    CheckpointMetadata,
+    CheckpointTuple,
+)
 from langgraph.checkpoint.postgres import PostgresSaver
 from langgraph.checkpoint.serde.base import SerializerProtocol
 from psycopg import Connection
@@ -36,6 +45,8 @@ class HeldCheckpoint:
     """What one turn's run asked the saver to write, in order, not yet written."""
 
     serde: SerializerProtocol
+    # The turn starts its thread: nothing of it is stored yet (see the module docstring).
+    new_thread: bool = False
     _puts: list[tuple[RunnableConfig, Checkpoint, CheckpointMetadata, ChannelVersions]] = field(
         default_factory=list
     )
@@ -69,10 +80,11 @@ class TurnSaver(PostgresSaver):
         self._held_lock = threading.Lock()
 
     @contextlib.contextmanager
-    def hold(self, marker: str) -> Iterator[HeldCheckpoint]:
+    def hold(self, marker: str, *, new_thread: bool = False) -> Iterator[HeldCheckpoint]:
         """Hold back what the turn tagged with `marker` saves, until the block ends (whatever
-        was not written by then is dropped: the turn failed, and is not remembered)."""
-        held = HeldCheckpoint(self.serde)
+        was not written by then is dropped: the turn failed, and is not remembered).
+        `new_thread`: the turn's thread is new, so there is no checkpoint to read."""
+        held = HeldCheckpoint(self.serde, new_thread=new_thread)
         with self._held_lock:
             self._held[marker] = held
         try:
@@ -80,6 +92,12 @@ class TurnSaver(PostgresSaver):
         finally:
             with self._held_lock:
                 self._held.pop(marker, None)
+
+    def get_tuple(self, config: RunnableConfig) -> CheckpointTuple | None:
+        held = self._held_for(config)
+        if held is not None and held.new_thread:
+            return None  # a thread this very turn started: nothing is stored for it yet
+        return super().get_tuple(config)
 
     def put(
         self,

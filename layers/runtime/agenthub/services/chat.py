@@ -56,7 +56,9 @@ class Checkpoints(Protocol):
 
     def turn_metadata(self, marker: str) -> dict[str, str]: ...
 
-    def hold(self, marker: str) -> AbstractContextManager[HeldCheckpoint]: ...
+    def hold(
+        self, marker: str, *, new_thread: bool = False
+    ) -> AbstractContextManager[HeldCheckpoint]: ...
 
 
 @dataclass(frozen=True)
@@ -142,8 +144,10 @@ class ChatService:
             "tags": [f"tenant:{turn.tenant_id}"],
         }
         try:
-            # The run's checkpoint is stored with the turn's rows, in one commit.
-            with self._checkpoints.hold(marker) as checkpoint:
+            # The run's checkpoint is stored with the turn's rows, in one commit; a new
+            # session's thread has none to read yet.
+            new_thread = turn.session_id is None
+            with self._checkpoints.hold(marker, new_thread=new_thread) as checkpoint:
                 state = graph.invoke(
                     new_turn_input(HumanMessage(turn.message + attachment_note(turn.attachments))),
                     run_config,
