@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from langchain_core.messages import HumanMessage
+from langchain_core.messages import AIMessage, HumanMessage, ToolMessage
 from langgraph.checkpoint.memory import InMemorySaver
 
 from agenthub.agents.graph import MAX_REMEMBERED_MESSAGES, new_turn_input
@@ -32,3 +32,25 @@ def test_the_window_fits_the_token_budget_and_starts_on_a_user_message() -> None
     assert 0 < len(seen) < len(history)
     assert seen[-1] is history[-1]
     assert isinstance(seen[0], HumanMessage)
+
+
+def test_a_conversation_within_the_budget_is_seen_whole_without_tool_traffic() -> None:
+    call = {"name": "lookup", "args": {}, "id": "c1"}
+    history = [
+        HumanMessage("question 1"),
+        AIMessage("", tool_calls=[call]),
+        ToolMessage("{}", tool_call_id="c1"),
+        AIMessage("answer 1"),
+        HumanMessage("question 2"),
+    ]
+
+    seen = window(history, max_tokens=4000)
+
+    assert [m.content for m in seen] == ["question 1", "answer 1", "question 2"]
+
+
+def test_the_window_never_starts_on_an_answer() -> None:
+    # (the question it answered was forgotten: the checkpoint keeps the newest messages only)
+    history = [AIMessage("an answer"), HumanMessage("question")]
+
+    assert [m.content for m in window(history, max_tokens=4000)] == ["question"]

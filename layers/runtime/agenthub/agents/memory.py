@@ -24,8 +24,17 @@ def transcript(messages: Sequence[AnyMessage]) -> list[AnyMessage]:
 
 def window(messages: Sequence[AnyMessage], *, max_tokens: int) -> list[AnyMessage]:
     """The newest messages that fit `max_tokens`, starting on a user message."""
+    visible = transcript(messages)
+    if (
+        visible
+        and isinstance(visible[0], HumanMessage)
+        and count_tokens_approximately(visible) <= max_tokens
+    ):
+        # It all fits (most conversations): what trim_messages would return, without its cost
+        # (it inspects the counter's signature on every call; twice a turn).
+        return visible
     trimmed: list[AnyMessage] = trim_messages(  # type: ignore[assignment]
-        transcript(messages),
+        visible,
         max_tokens=max_tokens,
         strategy="last",
         token_counter=count_tokens_approximately,
