@@ -89,7 +89,7 @@ def test_a_held_checkpoint_is_written_with_the_turns_rows_in_one_transaction(
             session_id=session_id,
             user=user,
             assistant=assistant,
-            also_write=held.write,
+            checkpoint=held,
         )
 
     # THEN the checkpoint and the rows are there, and the conversation remembers the turn
@@ -98,6 +98,106 @@ def test_a_held_checkpoint_is_written_with_the_turns_rows_in_one_transaction(
         assert conn.execute("SELECT 1 FROM sessions WHERE id = %s", (session_id,)).fetchone()
     state = graph.get_state({"configurable": {"thread_id": thread}})
     assert state.values["messages"][0].content == "hello"
+
+
+def _stored_checkpoint(pool: ConnectionPool[PoolConnection], thread: str) -> dict[str, Any]:
+    """Every column of the thread's checkpoint rows, but the thread id."""
+    with pool.connection() as conn:
+        checkpoints = conn.execute(
+            "SELECT checkpoint_ns, checkpoint_id, parent_checkpoint_id, type, checkpoint, "
+            "metadata FROM checkpoints WHERE thread_id = %s ORDER BY checkpoint_id",
+            (thread,),
+        ).fetchall()
+        blobs = conn.execute(
+            "SELECT checkpoint_ns, channel, version, type, blob FROM checkpoint_blobs "
+            "WHERE thread_id = %s ORDER BY channel, version",
+            (thread,),
+        ).fetchall()
+        writes = conn.execute(
+            "SELECT count(*) AS n FROM checkpoint_writes WHERE thread_id = %s", (thread,)
+        ).fetchone()
+    return {"checkpoints": checkpoints, "blobs": blobs, "writes": writes}
+
+
+def test_a_held_checkpoint_is_stored_as_the_rows_the_saver_itself_writes(
+    saver: TurnSaver, store: ChatStore, pool: ConnectionPool[PoolConnection]
+) -> None:
+    # GIVEN a held turn (one checkpoint, its messages and turn results in blobs)
+    graph, thread, marker = _graph(saver), "t-rows", turn_marker()
+    user, assistant = _turn()
+    with saver.hold(marker) as held:
+        _run(graph, thread, marker)
+        assert held.rows() is not None  # stored as rows of the turn's own statement
+        # AND the rows PostgresSaver.put itself writes for it
+        with pool.connection() as conn, conn.transaction():
+            held.write(conn)
+        by_saver = _stored_checkpoint(pool, thread)
+        with pool.connection() as conn:
+            for table in ("checkpoints", "checkpoint_blobs"):
+                conn.execute(f"DELETE FROM {table} WHERE thread_id = %s", (thread,))
+
+        # WHEN the turn's rows are stored with it
+        store.start_session(
+            tenant_id=TENANT_A,
+            user_id=ALICE,
+            session_id=uuid.uuid4(),
+            user=user,
+            assistant=assistant,
+            checkpoint=held,
+        )
+
+    # THEN the same rows are stored, column for column
+    assert by_saver["blobs"] and len(by_saver["checkpoints"]) == 1
+    assert _stored_checkpoint(pool, thread) == by_saver
+    state = graph.get_state({"configurable": {"thread_id": thread}})
+    assert state.values["messages"][0].content == "hello"
+
+
+class _SaverWritten:
+    """A held checkpoint that cannot be rows of the turn's statement (as one with delta
+    channels): the saver writes it in the turn's transaction."""
+
+    def __init__(self, held: Any) -> None:
+        self._held = held
+
+    def rows(self) -> None:
+        return None
+
+    def write(self, conn: Any) -> None:
+        self._held.write(conn)
+
+
+def test_a_checkpoint_that_cannot_be_rows_is_written_by_the_saver_with_the_turn(
+    saver: TurnSaver, store: ChatStore, pool: ConnectionPool[PoolConnection]
+) -> None:
+    graph, thread, marker, missing = _graph(saver), "t-saver", turn_marker(), uuid.uuid4()
+    user, assistant = _turn()
+    with saver.hold(marker) as held:
+        _run(graph, thread, marker)
+        checkpoint = _SaverWritten(held)
+        # a refused turn keeps nothing of it
+        with pytest.raises(NotFoundError):
+            store.append_turn(
+                tenant_id=TENANT_A,
+                user_id=ALICE,
+                session_id=missing,
+                user=user,
+                assistant=assistant,
+                checkpoint=checkpoint,
+            )
+        assert _checkpoints(pool, thread) == 0
+
+        # a stored one keeps it
+        store.start_session(
+            tenant_id=TENANT_A,
+            user_id=ALICE,
+            session_id=uuid.uuid4(),
+            user=user,
+            assistant=assistant,
+            checkpoint=checkpoint,
+        )
+
+    assert _checkpoints(pool, thread) == 1
 
 
 def test_a_turn_whose_rows_are_refused_keeps_no_checkpoint(
@@ -117,7 +217,7 @@ def test_a_turn_whose_rows_are_refused_keeps_no_checkpoint(
                 session_id=missing,
                 user=user,
                 assistant=assistant,
-                also_write=held.write,
+                checkpoint=held,
             )
 
     # THEN its checkpoint went with them: the conversation remembers nothing of it
@@ -156,7 +256,7 @@ def test_a_turn_that_starts_its_thread_reads_no_checkpoint_and_is_remembered(
             session_id=session_id,
             user=user,
             assistant=assistant,
-            also_write=held.write,
+            checkpoint=held,
         )
 
     # AND its checkpoint is stored, and read by the session's next turn

@@ -4,8 +4,8 @@ The chat path's writes: claim a session's turn, release it, and store a turn (th
 its two messages, the turn's attachments linked to the session). Each is one statement with
 data-modifying CTEs, run on an autocommit connection of the container's psycopg pool (one round
 trip, no BEGIN/COMMIT), and SQLAlchemy stays off the chat function's import path. A chat turn
-stores its rows with its held checkpoint (`also_write`, agenthub.db.turn_saver): one
-transaction, one commit.
+stores its rows with its held checkpoint (`checkpoint`, agenthub.db.turn_saver): usually as rows
+of the same statement (agenthub.db.checkpoint_rows), else in one transaction; one commit.
 
 Rows, columns and semantics are those of the ORM repositories (`MessageRepository`,
 `ChatSessionRepository`, `UploadRepository.link_to_session`), which stay for the sessions API,
@@ -24,12 +24,13 @@ import uuid
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from decimal import Decimal
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, Protocol
 
 import psycopg
 from psycopg.rows import dict_row
 from psycopg.types.json import Jsonb
 
+from agenthub.db.checkpoint_rows import CHECKPOINT_CTES, CheckpointRows
 from agenthub.errors import (
     AgentHubError,
     BadRequestError,
@@ -41,8 +42,16 @@ from agenthub.errors import (
 if TYPE_CHECKING:
     from psycopg_pool import ConnectionPool
 
-# Written in the turn's transaction before its rows (the turn's held checkpoint): one commit.
-AlsoWrite = Callable[[psycopg.Connection[Any]], None]
+
+class TurnCheckpoint(Protocol):
+    """A turn's held checkpoint (agenthub.db.turn_saver.HeldCheckpoint), stored with its rows."""
+
+    def rows(self) -> CheckpointRows | None:
+        """As rows of the turn's own statement; None: `write` it in the turn's transaction."""
+        ...
+
+    def write(self, conn: psycopg.Connection[Any]) -> None: ...
+
 
 TITLE_MAX_CHARS = 80
 USER, ASSISTANT = "user", "assistant"
@@ -130,21 +139,31 @@ SELECT s.message_count AS seq,
 FROM turn AS s
 """
 
+
+def _turn_statement(turn: str, *, with_checkpoint: bool = False) -> str:
+    """`turn` (the session row, RETURNING id, tenant_id, message_count), its two messages and
+    its uploads; `with_checkpoint`: and the run's checkpoint (CHECKPOINT_CTES: written only
+    with the session's row)."""
+    checkpoint = CHECKPOINT_CTES if with_checkpoint else ""
+    return f"""
+WITH turn AS ({turn}
+){checkpoint}, new_messages AS ({_INSERT_MESSAGES}
+), linked AS ({_LINK_UPLOADS}
+){_RESULT}"""
+
+
 # A new session holding its first turn (MessageRepository.start_session + link_attachments).
-START_SESSION = f"""
-WITH turn AS (
+_NEW_SESSION = """
   INSERT INTO sessions (id, tenant_id, user_id, title, message_count)
   VALUES (%(session_id)s, %(tenant_id)s, %(user_id)s, %(title)s, 2)
-  RETURNING id, tenant_id, message_count
-), new_messages AS ({_INSERT_MESSAGES}
-), linked AS ({_LINK_UPLOADS}
-){_RESULT}"""  # noqa: S608
+  RETURNING id, tenant_id, message_count"""
+START_SESSION = _turn_statement(_NEW_SESSION)
+START_SESSION_WITH_CHECKPOINT = _turn_statement(_NEW_SESSION, with_checkpoint=True)
 
 # The session's next turn (MessageRepository.append_turn + link_attachments). The UPDATE takes
 # the session's row lock and hands back the new counter, so concurrent turns get distinct seqs;
 # it releases the turn's claim. No row: no such session of the tenant, and nothing is written.
-APPEND_TURN = f"""
-WITH turn AS (
+_NEXT_TURN = """
   UPDATE sessions
   SET message_count = message_count + 2,
       last_activity_at = now(),
@@ -152,10 +171,9 @@ WITH turn AS (
       turn_started_at = NULL,
       title = CASE WHEN title = '' THEN %(title)s ELSE title END
   WHERE tenant_id = %(tenant_id)s AND id = %(session_id)s
-  RETURNING id, tenant_id, message_count
-), new_messages AS ({_INSERT_MESSAGES}
-), linked AS ({_LINK_UPLOADS}
-){_RESULT}"""  # noqa: S608
+  RETURNING id, tenant_id, message_count"""
+APPEND_TURN = _turn_statement(_NEXT_TURN)
+APPEND_TURN_WITH_CHECKPOINT = _turn_statement(_NEXT_TURN, with_checkpoint=True)
 
 # ChatSessionRepository.claim_turn in one statement. The claim's condition is on the row being
 # updated, so a concurrent claim re-checks it after waiting for the row lock (only one wins).
@@ -195,17 +213,17 @@ class ChatStore:
         user: NewMessage,
         assistant: NewMessage,
         upload_ids: Sequence[uuid.UUID] = (),
-        also_write: AlsoWrite | None = None,
+        checkpoint: TurnCheckpoint | None = None,
     ) -> StoredTurn:
         """A new session with its first turn (seq 1 and 2) and its attachments, or nothing
-        (`also_write` included: it commits with the rows, or not at all)."""
+        (`checkpoint` included: it commits with the rows, or not at all)."""
         params = _turn_params(tenant_id, user_id, session_id, user, assistant, upload_ids)
-        row = self._one(
-            START_SESSION,
+        row = self._turn(
+            (START_SESSION, START_SESSION_WITH_CHECKPOINT),
             params,
             what=f"session of tenant {tenant_id!r}",
             conflict=f"session {session_id} already exists",
-            also_write=also_write,
+            checkpoint=checkpoint,
         )
         assert row is not None  # an INSERT ... RETURNING either returns its row or raises
         return _stored(session_id, params, row)
@@ -219,14 +237,20 @@ class ChatStore:
         user: NewMessage,
         assistant: NewMessage,
         upload_ids: Sequence[uuid.UUID] = (),
-        also_write: AlsoWrite | None = None,
+        checkpoint: TurnCheckpoint | None = None,
     ) -> StoredTurn:
         """The session's next two messages, its counters, its claim released, its attachments;
-        NotFoundError (and nothing written, `also_write` included) when the tenant has no such
+        NotFoundError (and nothing written, `checkpoint` included) when the tenant has no such
         session."""
         what = f"session {session_id} of tenant {tenant_id!r}"
         params = _turn_params(tenant_id, user_id, session_id, user, assistant, upload_ids)
-        row = self._one(APPEND_TURN, params, what=what, also_write=also_write, required=True)
+        row = self._turn(
+            (APPEND_TURN, APPEND_TURN_WITH_CHECKPOINT),
+            params,
+            what=what,
+            checkpoint=checkpoint,
+            required=True,
+        )
         assert row is not None  # required: no row raised NotFoundError
         return _stored(session_id, params, row)
 
@@ -255,6 +279,33 @@ class ChatStore:
         with self._pool.connection() as conn:
             conn.execute(RELEASE_TURN, {"tenant_id": tenant_id, "session_id": session_id})
 
+    def _turn(
+        self,
+        statements: tuple[str, str],
+        params: dict[str, Any],
+        *,
+        what: str,
+        conflict: str | None = None,
+        checkpoint: TurnCheckpoint | None = None,
+        required: bool = False,
+    ) -> dict[str, Any] | None:
+        """A turn's statement (without, with the checkpoint's CTEs) and its checkpoint: as rows
+        of the statement when they can be (one round trip, no BEGIN or COMMIT), else written
+        by the saver in the statement's transaction."""
+        rows = checkpoint.rows() if checkpoint is not None else None
+        if rows is not None:
+            sql, params = statements[1], {**params, **rows.params()}
+            return self._one(sql, params, what=what, conflict=conflict, required=required)
+        also_write = checkpoint.write if checkpoint is not None else None
+        return self._one(
+            statements[0],
+            params,
+            what=what,
+            conflict=conflict,
+            also_write=also_write,
+            required=required,
+        )
+
     def _one(
         self,
         sql: str,
@@ -262,7 +313,7 @@ class ChatStore:
         *,
         what: str,
         conflict: str | None = None,
-        also_write: AlsoWrite | None = None,
+        also_write: Callable[[psycopg.Connection[Any]], None] | None = None,
         required: bool = False,
     ) -> dict[str, Any] | None:
         """One statement on an autocommit connection: it commits, or changes nothing. With

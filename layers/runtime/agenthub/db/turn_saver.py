@@ -1,16 +1,16 @@
 """The checkpointer of the chat function: LangGraph's PostgresSaver, able to hold back a turn's
-checkpoint until the turn's rows are stored, so that both commit in one transaction.
+checkpoint until the turn's rows are stored, so that both commit together.
 
 A turn runs with `durability="exit"`: its graph saves one checkpoint, at the end of the run. By
 itself that save is a commit of its own, and the turn's session and message rows another one
 right after it (agenthub.db.chat_store): two commits, each waiting for the WAL to reach the
-disk. Held, the checkpoint is written by `HeldCheckpoint.write` on the chat store's connection,
-inside the transaction that stores the turn's rows: one commit per turn, and a turn is either
-wholly remembered (checkpoint and messages) or not at all.
-
-The saver's own `put`/`put_writes` write the held values, so the rows are exactly the ones the
-saver would have written itself; only where and when changes. A run the chat service does not
-hold (tests, other callers) writes through at once, as PostgresSaver does.
+disk. Held, the checkpoint is written with the turn's rows: one commit per turn, and a turn is
+either wholly remembered (checkpoint and messages) or not at all. Usually as rows of the turn's
+own statement (`HeldCheckpoint.rows`, agenthub.db.checkpoint_rows); otherwise by
+`HeldCheckpoint.write`, the saver's own `put`/`put_writes` on the chat store's connection,
+inside the transaction that stores the turn's rows. Either way the rows are the ones the saver
+would have written itself; only where and when changes. A run the chat service does not hold
+(tests, other callers) writes through at once, as PostgresSaver does.
 
 A turn that starts a session (`hold(marker, new_thread=True)`) has no checkpoint to read: its
 thread id holds a session id made for it a moment ago. Its run's `get_tuple` answers "none"
@@ -37,6 +37,7 @@ from langgraph.checkpoint.serde.base import SerializerProtocol
 from psycopg import Connection
 from psycopg_pool import ConnectionPool
 
+from agenthub.db.checkpoint_rows import CheckpointRows, checkpoint_rows
 from agenthub.db.checkpoints import TURN_KEY
 
 
@@ -56,6 +57,13 @@ class HeldCheckpoint:
 
     def __bool__(self) -> bool:
         return bool(self._puts or self._writes)
+
+    def rows(self) -> CheckpointRows | None:
+        """The common case (one checkpoint, no pending writes) as rows for the turn's own
+        statement (agenthub.db.checkpoint_rows); None: `write` it instead."""
+        if len(self._puts) != 1 or self._writes:
+            return None
+        return checkpoint_rows(self.serde, *self._puts[0])
 
     def write(self, conn: Connection[Any]) -> None:
         """Write it on `conn`, in the caller's transaction, with the saver's own statements."""

@@ -18,7 +18,7 @@ from agenthub.agents.graph import new_turn_input
 from agenthub.agents.memory import thread_id as make_thread_id
 from agenthub.agents.results import Answer, Routing
 from agenthub.agents.runtime import DeadlineGuard, GraphCache
-from agenthub.db.chat_store import ChatStore, NewMessage
+from agenthub.db.chat_store import ChatStore, NewMessage, TurnCheckpoint
 from agenthub.domain import Attachment, TenantRuntimeConfig, ToolContext
 from agenthub.errors import (
     ConfigurationError,
@@ -34,19 +34,17 @@ from agenthub.services.uploads import attachment_note, attachments_data
 from agenthub.tools.base import CITATIONS_KEY
 
 if TYPE_CHECKING:
-    import psycopg
+    pass
 
 
 class RuntimeConfigSource(Protocol):
     def get(self, tenant_id: str) -> TenantRuntimeConfig: ...
 
 
-class HeldCheckpoint(Protocol):
+class HeldCheckpoint(TurnCheckpoint, Protocol):
     """A turn's checkpoint, held back to be written with its rows (agenthub.db.turn_saver)."""
 
     def __bool__(self) -> bool: ...
-
-    def write(self, conn: psycopg.Connection[Any]) -> None: ...
 
 
 class Checkpoints(Protocol):
@@ -290,7 +288,7 @@ class ChatService:
             user=user,
             assistant=assistant,
             upload_ids=upload_ids,
-            also_write=checkpoint.write if checkpoint else None,
+            checkpoint=checkpoint if checkpoint else None,
         )
         return stored.assistant_message_id
 
