@@ -71,14 +71,16 @@ def _steps(message: str, *, policy: str = "parallel") -> tuple[list[str], dict[s
         checkpointer=InMemorySaver(),
     )
     config = {"configurable": {"thread_id": f"tenant_acme__user_u__session_{uuid.uuid4()}"}}
-    steps = [
-        node
-        for update in graph.stream(
-            new_turn_input(HumanMessage(message)), config, stream_mode="updates"
-        )
-        for node in update
-    ]
-    return steps, graph.get_state(config).values
+    steps: list[str] = []
+    final: dict[str, Any] = {}
+    for mode, chunk in graph.stream(
+        new_turn_input(HumanMessage(message)), config, stream_mode=["updates", "values"]
+    ):
+        if mode == "updates":
+            steps.extend(chunk)
+        else:
+            final = chunk
+    return steps, final
 
 
 @pytest.mark.parametrize("policy", ["parallel", "reject"])

@@ -54,3 +54,19 @@ def test_the_window_never_starts_on_an_answer() -> None:
     history = [AIMessage("an answer"), HumanMessage("question")]
 
     assert [m.content for m in window(history, max_tokens=4000)] == ["question"]
+
+
+def test_a_turns_answer_and_routing_are_returned_but_not_checkpointed() -> None:
+    # (the checkpoint is the model's memory; the messages table keeps every answer)
+    saver = InMemorySaver()
+    graph = offline_turn_graph(saver)
+    config = {"configurable": {"thread_id": "tenant_acme__user_u__session_s"}}
+
+    state = graph.invoke(new_turn_input(HumanMessage("hello")), config)
+
+    assert state["answer"] is not None and state["routing"] is not None
+    saved = saver.get_tuple(config)
+    assert saved is not None
+    stored = saved.checkpoint["channel_values"]
+    assert "answer" not in stored and "routing" not in stored
+    assert stored["messages"][-1].content == state["answer"].text

@@ -34,6 +34,7 @@ from langchain_core.messages import (
     ToolMessage,
 )
 from langchain_core.runnables import RunnableConfig
+from langgraph.channels import UntrackedValue
 from langgraph.checkpoint.base import BaseCheckpointSaver
 from langgraph.graph import END, START, StateGraph
 from langgraph.graph.message import add_messages
@@ -91,8 +92,10 @@ def _reset_or_extend(old: list[Any] | None, new: list[Any] | None) -> list[Any]:
 class TurnState(TypedDict, total=False):
     messages: Annotated[list[AnyMessage], add_messages]
     results: Annotated[list[AgentResult], _reset_or_extend]
-    routing: Routing | None
-    answer: Answer | None
+    # The turn's outcome, returned by the run but never checkpointed: each turn starts without
+    # one, and the messages table keeps every answer (a checkpoint is the model's memory).
+    routing: Annotated[Routing | None, UntrackedValue(object)]
+    answer: Annotated[Answer | None, UntrackedValue(object)]
 
 
 def new_turn_input(message: AnyMessage) -> dict[str, Any]:

@@ -1,8 +1,9 @@
 """What a turn produces: each agent's result, the answer, and how the message was routed.
 
 Frozen dataclasses in the turn graph's state (`results`, `answer`, `routing`). The checkpointer
-stores them; `CHECKPOINT_TYPES` lists them for its msgpack allow-list, so reading a checkpoint
-back neither warns nor breaks under `LANGGRAPH_STRICT_MSGPACK`.
+stores the results (`answer` and `routing` are never checkpointed; checkpoints written before may
+hold them); `CHECKPOINT_TYPES` lists them for its msgpack allow-list, so reading a checkpoint back
+neither warns nor breaks under `LANGGRAPH_STRICT_MSGPACK`.
 """
 
 from __future__ import annotations
