@@ -34,7 +34,8 @@ for event in json.loads(sys.argv[1]):
     body = json.loads(response.get("body") or "null") or {}
     answers.append({"status": response["statusCode"], "session_id": body.get("session_id")})
 loaded = sorted(m for m in sys.modules if m == "sqlalchemy" or m.startswith("sqlalchemy."))
-print(json.dumps({"answers": answers, "sqlalchemy": loaded[:5]}))
+tools = sorted(m for m in sys.modules if m.startswith("agenthub.tools"))
+print(json.dumps({"answers": answers, "sqlalchemy": loaded[:5], "tools": tools[:5]}))
 """
 
 
@@ -120,6 +121,20 @@ def test_a_turn_whose_config_is_cached_imports_no_sqlalchemy_and_is_stored(
             {"id": uuid.UUID(session_id)},
         ).one()
     assert tuple(session) == (4, None)
+
+
+def test_a_turn_the_supervisor_answers_loads_no_tool_machinery(
+    seeded: None, token_for: Callable[..., str]
+) -> None:
+    # (a container's first agent turn loads it, with the agent: tests/unit/test_chat_import_path)
+    from agenthub import composition
+
+    composition.reset()
+
+    greeted = _run_child([_chat_event(token_for("acme", "alice"), "hello")])
+
+    assert greeted["answers"][0]["status"] == 200
+    assert greeted["tools"] == []
 
 
 def test_a_streamed_turn_whose_config_is_cached_imports_no_sqlalchemy(

@@ -1,5 +1,6 @@
 """What a cold chat container imports before its first request: what every turn needs, and not
-the machinery only some turns use (a domain agent's, loaded with the first agent compiled)."""
+the machinery only some turns use (a domain agent's and its tools', loaded with the first agent
+compiled)."""
 
 from __future__ import annotations
 
@@ -10,7 +11,7 @@ import textwrap
 from pathlib import Path
 
 REPO_ROOT = Path(__file__).resolve().parents[2]
-LOADED_WITH_THE_FIRST_AGENT = ("langchain.agents", "langgraph.prebuilt")
+LOADED_WITH_THE_FIRST_AGENT = ("langchain.agents", "langgraph.prebuilt", "agenthub.tools")
 
 
 def _modules_after(code: str) -> set[str]:
@@ -44,3 +45,9 @@ def test_compiling_a_domain_agent_loads_it() -> None:
     loaded = _modules_after("import agenthub.agents.domain_agent")
 
     assert {"langchain.agents", "agenthub.agents.correction"} <= loaded
+
+
+def test_building_an_agents_tools_loads_them() -> None:
+    loaded = _modules_after("from agenthub.tools import build_tools")
+
+    assert {"agenthub.tools.registry", "agenthub.tools.http", "agenthub.tools.rag"} <= loaded

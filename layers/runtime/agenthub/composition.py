@@ -23,6 +23,7 @@ if TYPE_CHECKING:
     import httpx
     import redis
     from langchain_core.language_models import BaseChatModel
+    from langchain_core.tools import BaseTool
     from psycopg_pool import ConnectionPool
     from sqlalchemy import Engine
     from sqlalchemy.orm import Session, sessionmaker
@@ -34,7 +35,7 @@ if TYPE_CHECKING:
     from agenthub.db.chat_store import ChatStore
     from agenthub.db.pool import PoolConnection
     from agenthub.db.turn_saver import TurnSaver
-    from agenthub.domain import LlmSpec
+    from agenthub.domain import LlmSpec, ToolSpec
     from agenthub.embedded import EmbeddedRedis
     from agenthub.knowledge.chroma import ChromaClient
     from agenthub.knowledge.embeddings import Embedder, EmbeddingModel
@@ -352,18 +353,21 @@ def get_graph_cache() -> GraphCache:
 
     from agenthub.agents.graph import build_turn_graph
     from agenthub.agents.runtime import GraphCache
-    from agenthub.tools.registry import build_available_tools
 
     checkpointer = get_checkpointer()
-    tool_deps = get_tool_dependencies()
     return GraphCache(
         lambda config: build_turn_graph(
-            config,
-            model_for=build_model,
-            tools_for=lambda specs: build_available_tools(specs, tool_deps),
-            checkpointer=checkpointer,
+            config, model_for=build_model, tools_for=_build_tools, checkpointer=checkpointer
         )
     )
+
+
+def _build_tools(specs: Sequence[ToolSpec]) -> list[BaseTool]:
+    """An agent's tools, built when a turn first runs it: the tools' machinery (HTTP, RAG,
+    DB_QUERY, OCR) loads then, not on a turn the supervisor answers."""
+    from agenthub.tools.registry import build_available_tools
+
+    return build_available_tools(specs, get_tool_dependencies())
 
 
 class _SaverCheckpoints:

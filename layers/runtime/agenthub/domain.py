@@ -107,3 +107,7 @@ class ToolContext:
 
 # Key under RunnableConfig["configurable"] that carries the ToolContext.
 TOOL_CONTEXT_KEY = "agenthub_tool_context"
+# Keys under RunnableConfig["configurable"] of list-like collectors (anything with `append` /
+# `extend`): per-call tool metrics, and the citations knowledge tools return.
+TOOL_CALLS_KEY = "agenthub_tool_calls"
+CITATIONS_KEY = "agenthub_citations"

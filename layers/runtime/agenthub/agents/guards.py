@@ -19,7 +19,6 @@ from dataclasses import dataclass
 from langchain_core.messages import AIMessage, AnyMessage, HumanMessage, ToolMessage
 
 from agenthub.agents.output import message_text
-from agenthub.tools.base import compact_json
 
 MAX_CORRECTIONS = 2
 # Agent state key: why the run gave up (set only when it did).
@@ -44,6 +43,9 @@ class ReplyProblem:
 
 
 def _tool_error(call_id: str, name: str, error_type: str, message: str) -> ToolMessage:
+    # Here, not at the top: a turn the supervisor answers never loads the tools' machinery.
+    from agenthub.tools.base import compact_json
+
     content = compact_json({"error": {"type": error_type, "status": None, "message": message}})
     return ToolMessage(content=content, tool_call_id=call_id, name=name, status="error")
 

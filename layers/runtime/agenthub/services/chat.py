@@ -19,7 +19,7 @@ from agenthub.agents.memory import thread_id as make_thread_id
 from agenthub.agents.results import Answer, Routing
 from agenthub.agents.runtime import DeadlineGuard, GraphCache
 from agenthub.db.chat_store import ChatStore, NewMessage, TurnCheckpoint
-from agenthub.domain import Attachment, TenantRuntimeConfig, ToolContext
+from agenthub.domain import CITATIONS_KEY, Attachment, TenantRuntimeConfig, ToolContext
 from agenthub.errors import (
     ConfigurationError,
     ConflictError,
@@ -31,7 +31,6 @@ from agenthub.llm.errors import translate_provider_error
 from agenthub.llm.usage import Usage, UsageCollector
 from agenthub.observability import get_logger
 from agenthub.services.uploads import attachment_note, attachments_data
-from agenthub.tools.base import CITATIONS_KEY
 
 if TYPE_CHECKING:
     pass

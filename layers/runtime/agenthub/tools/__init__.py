@@ -11,11 +11,36 @@ data_source_url  a data source's PostgreSQL URL: parsed, masked, host-checked
 ssrf         which URLs and addresses tools may reach
 transport    the SSRF-guarded httpx client (connects only to checked addresses)
 base         what every tool shares: context, error results, per-call metrics
+
+Importing this package imports none of them: a chat container loads the tools' machinery when
+it first builds an agent's tools, not on a turn the supervisor answers.
 """
 
-from agenthub.tools.base import TOOL_CALLS_KEY, ToolFailure
-from agenthub.tools.registry import build_tool, build_tools
-from agenthub.tools.validation import validate_tool_config, validate_tool_definition
+from importlib import import_module
+from typing import TYPE_CHECKING, Any
+
+if TYPE_CHECKING:
+    from agenthub.domain import TOOL_CALLS_KEY
+    from agenthub.tools.base import ToolFailure
+    from agenthub.tools.registry import build_tool, build_tools
+    from agenthub.tools.validation import validate_tool_config, validate_tool_definition
+
+_HOMES = {
+    "TOOL_CALLS_KEY": "agenthub.domain",
+    "ToolFailure": "agenthub.tools.base",
+    "build_tool": "agenthub.tools.registry",
+    "build_tools": "agenthub.tools.registry",
+    "validate_tool_config": "agenthub.tools.validation",
+    "validate_tool_definition": "agenthub.tools.validation",
+}
+
+
+def __getattr__(name: str) -> Any:
+    home = _HOMES.get(name)
+    if home is None:
+        raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
+    return getattr(import_module(home), name)
+
 
 __all__ = [
     "TOOL_CALLS_KEY",

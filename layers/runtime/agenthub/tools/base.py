@@ -27,15 +27,11 @@ from langchain_core.tools import BaseTool, StructuredTool, ToolException
 from langchain_core.tools.base import FILTERED_ARGS
 from pydantic import BaseModel, ValidationError
 
-from agenthub.domain import TOOL_CONTEXT_KEY, ToolContext
+from agenthub.domain import CITATIONS_KEY, TOOL_CALLS_KEY, TOOL_CONTEXT_KEY, ToolContext
 from agenthub.observability import get_logger
 
 # What every provider accepts as a function name (OpenAI's rule is the strictest).
 TOOL_NAME = re.compile(r"^[A-Za-z0-9_-]{1,64}$")
-# A list-like collector (anything with `append(dict)`) for per-call metrics.
-TOOL_CALLS_KEY = "agenthub_tool_calls"
-# A list-like collector for the citations tools return (RAG: {document_id, title, snippet, score}).
-CITATIONS_KEY = "agenthub_citations"
 
 ErrorType = Literal[
     "http_status",
