@@ -71,26 +71,44 @@ def _turn() -> tuple[NewMessage, NewMessage]:
     return NewMessage(role="user", content="hello"), NewMessage(role="assistant", content="Hi!")
 
 
+def _start_session(store: ChatStore, checkpoint: Any, session_id: uuid.UUID | None = None) -> None:
+    """A new session's turn, stored with `checkpoint`."""
+    user, assistant = _turn()
+    store.start_session(
+        tenant_id=TENANT_A,
+        user_id=ALICE,
+        session_id=session_id or uuid.uuid4(),
+        user=user,
+        assistant=assistant,
+        checkpoint=checkpoint,
+    )
+
+
+def _append_turn(store: ChatStore, checkpoint: Any, session_id: uuid.UUID) -> None:
+    """A turn of the session `session_id`, stored with `checkpoint`."""
+    user, assistant = _turn()
+    store.append_turn(
+        tenant_id=TENANT_A,
+        user_id=ALICE,
+        session_id=session_id,
+        user=user,
+        assistant=assistant,
+        checkpoint=checkpoint,
+    )
+
+
 def test_a_held_checkpoint_is_written_with_the_turns_rows_in_one_transaction(
     saver: TurnSaver, store: ChatStore, pool: ConnectionPool[PoolConnection]
 ) -> None:
     # GIVEN a turn run while its checkpoint is held
     graph, thread, marker, session_id = _graph(saver), "t-held", turn_marker(), uuid.uuid4()
-    user, assistant = _turn()
     with saver.hold(marker) as held:
         _run(graph, thread, marker)
         # THEN nothing is written by the run itself
         assert held and _checkpoints(pool, thread) == 0
 
         # WHEN the turn's rows are stored with it
-        store.start_session(
-            tenant_id=TENANT_A,
-            user_id=ALICE,
-            session_id=session_id,
-            user=user,
-            assistant=assistant,
-            checkpoint=held,
-        )
+        _start_session(store, held, session_id)
 
     # THEN the checkpoint and the rows are there, and the conversation remembers the turn
     assert _checkpoints(pool, thread) == 1
@@ -124,7 +142,6 @@ def test_a_held_checkpoint_is_stored_as_the_rows_the_saver_itself_writes(
 ) -> None:
     # GIVEN a held turn (one checkpoint, its messages and turn results in blobs)
     graph, thread, marker = _graph(saver), "t-rows", turn_marker()
-    user, assistant = _turn()
     with saver.hold(marker) as held:
         _run(graph, thread, marker)
         assert held.rows() is not None  # stored as rows of the turn's own statement
@@ -137,14 +154,7 @@ def test_a_held_checkpoint_is_stored_as_the_rows_the_saver_itself_writes(
                 conn.execute(f"DELETE FROM {table} WHERE thread_id = %s", (thread,))
 
         # WHEN the turn's rows are stored with it
-        store.start_session(
-            tenant_id=TENANT_A,
-            user_id=ALICE,
-            session_id=uuid.uuid4(),
-            user=user,
-            assistant=assistant,
-            checkpoint=held,
-        )
+        _start_session(store, held)
 
     # THEN the same rows are stored, column for column
     assert by_saver["blobs"] and len(by_saver["checkpoints"]) == 1
@@ -171,31 +181,16 @@ def test_a_checkpoint_that_cannot_be_rows_is_written_by_the_saver_with_the_turn(
     saver: TurnSaver, store: ChatStore, pool: ConnectionPool[PoolConnection]
 ) -> None:
     graph, thread, marker, missing = _graph(saver), "t-saver", turn_marker(), uuid.uuid4()
-    user, assistant = _turn()
     with saver.hold(marker) as held:
         _run(graph, thread, marker)
         checkpoint = _SaverWritten(held)
         # a refused turn keeps nothing of it
         with pytest.raises(NotFoundError):
-            store.append_turn(
-                tenant_id=TENANT_A,
-                user_id=ALICE,
-                session_id=missing,
-                user=user,
-                assistant=assistant,
-                checkpoint=checkpoint,
-            )
+            _append_turn(store, checkpoint, missing)
         assert _checkpoints(pool, thread) == 0
 
         # a stored one keeps it
-        store.start_session(
-            tenant_id=TENANT_A,
-            user_id=ALICE,
-            session_id=uuid.uuid4(),
-            user=user,
-            assistant=assistant,
-            checkpoint=checkpoint,
-        )
+        _start_session(store, checkpoint)
 
     assert _checkpoints(pool, thread) == 1
 
@@ -205,20 +200,12 @@ def test_a_turn_whose_rows_are_refused_keeps_no_checkpoint(
 ) -> None:
     # GIVEN a turn held for a session that does not exist
     graph, thread, marker, missing = _graph(saver), "t-refused", turn_marker(), uuid.uuid4()
-    user, assistant = _turn()
     with saver.hold(marker) as held:
         _run(graph, thread, marker)
 
         # WHEN its rows are refused
         with pytest.raises(NotFoundError):
-            store.append_turn(
-                tenant_id=TENANT_A,
-                user_id=ALICE,
-                session_id=missing,
-                user=user,
-                assistant=assistant,
-                checkpoint=held,
-            )
+            _append_turn(store, held, missing)
 
     # THEN its checkpoint went with them: the conversation remembers nothing of it
     assert _checkpoints(pool, thread) == 0
@@ -242,7 +229,6 @@ def test_a_turn_that_starts_its_thread_reads_no_checkpoint_and_is_remembered(
 ) -> None:
     # GIVEN a new session's first turn, held as one that starts its thread
     graph, thread, marker, session_id = _graph(saver), "t-new", turn_marker(), uuid.uuid4()
-    user, assistant = _turn()
     exchanges = _exchanges(pool)
     with saver.hold(marker, new_thread=True) as held:
         # WHEN it runs
@@ -250,14 +236,7 @@ def test_a_turn_that_starts_its_thread_reads_no_checkpoint_and_is_remembered(
 
         # THEN it asked PostgreSQL nothing (there is nothing stored for a new thread)
         assert _exchanges(pool) == exchanges
-        store.start_session(
-            tenant_id=TENANT_A,
-            user_id=ALICE,
-            session_id=session_id,
-            user=user,
-            assistant=assistant,
-            checkpoint=held,
-        )
+        _start_session(store, held, session_id)
 
     # AND its checkpoint is stored, and read by the session's next turn
     _run(graph, thread, turn_marker(), "and again")
