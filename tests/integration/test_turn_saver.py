@@ -1,5 +1,5 @@
 """A chat turn's checkpoint commits with the turn's rows (agenthub.db.turn_saver): on real
-PostgreSQL, with the real saver's statements, one transaction, or nothing at all."""
+PostgreSQL, with the rows the real saver writes, in one commit, or nothing at all."""
 
 from __future__ import annotations
 
@@ -97,7 +97,7 @@ def _append_turn(store: ChatStore, checkpoint: Any, session_id: uuid.UUID) -> No
     )
 
 
-def test_a_held_checkpoint_is_written_with_the_turns_rows_in_one_transaction(
+def test_a_held_checkpoint_is_written_with_the_turns_rows_in_one_commit(
     saver: TurnSaver, store: ChatStore, pool: ConnectionPool[PoolConnection]
 ) -> None:
     # GIVEN a turn run while its checkpoint is held
