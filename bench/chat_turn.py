@@ -33,6 +33,7 @@ import shutil
 import statistics
 import sys
 import tempfile
+import threading
 import time
 import uuid
 import warnings
@@ -378,13 +379,68 @@ def quiet_stdout() -> Iterator[TextIO]:
 @dataclass(frozen=True)
 class Sample:
     wall_ms: float
-    cpu_ms: float  # CPU time of the thread that ran the turn (both flows run it inline)
+    cpu_ms: float  # CPU time of the thread that ran the turn and of the threads it started
+
+
+class StartedThreadsCpu:
+    """CPU time of the threads a turn starts, added up when each one ends.
+
+    LangGraph's ToolNode runs each tool call in a thread pool of its own (started and joined
+    within the call), so the turn thread's clock alone would leave our tool call out while the
+    bare graph's tool node runs inline. The fake servers' threads are started by their own
+    server threads, not by the turn, so they are not counted.
+    """
+
+    def __init__(self) -> None:
+        self._lock = threading.Lock()
+        self._counted: set[int] = set()  # idents of the turn thread and of its descendants
+        self._cpu_s = 0.0
+        start, run, owner = threading.Thread.start, threading.Thread.run, self
+
+        def start_counted(thread: threading.Thread) -> None:
+            thread._bench_counted = threading.get_ident() in owner._counted  # type: ignore[attr-defined]
+            start(thread)
+
+        def run_counted(thread: threading.Thread) -> None:
+            if not getattr(thread, "_bench_counted", False):
+                return run(thread)
+            with owner._lock:
+                owner._counted.add(threading.get_ident())
+            try:
+                return run(thread)
+            finally:
+                with owner._lock:
+                    owner._counted.discard(threading.get_ident())
+                    owner._cpu_s += time.thread_time()
+
+        threading.Thread.start = start_counted  # type: ignore[method-assign]
+        threading.Thread.run = run_counted  # type: ignore[method-assign]
+
+    @contextlib.contextmanager
+    def counting(self) -> Iterator[Callable[[], float]]:
+        """Count the threads the calling thread starts; yields the CPU seconds so far."""
+        with self._lock:
+            self._counted.add(threading.get_ident())
+        try:
+            yield lambda: self._cpu_s
+        finally:
+            with self._lock:
+                self._counted.discard(threading.get_ident())
+
+
+STARTED_THREADS: StartedThreadsCpu | None = None
 
 
 def timed(turn: Callable[[], None]) -> Sample:
-    started, cpu_started = time.perf_counter(), time.thread_time()
-    turn()
-    return Sample((time.perf_counter() - started) * 1000, (time.thread_time() - cpu_started) * 1000)
+    global STARTED_THREADS
+    STARTED_THREADS = STARTED_THREADS or StartedThreadsCpu()
+    with STARTED_THREADS.counting() as started_threads_cpu:
+        before = started_threads_cpu()
+        started, cpu_started = time.perf_counter(), time.thread_time()
+        turn()
+        wall, cpu = time.perf_counter() - started, time.thread_time() - cpu_started
+        cpu += started_threads_cpu() - before
+    return Sample(wall * 1000, cpu * 1000)
 
 
 def p95(samples: list[float]) -> float:
