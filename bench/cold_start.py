@@ -13,6 +13,14 @@ Two tenants' providers are measured (`--provider`, both by default):
   through the real langchain-openai client); baseline LangGraph + langchain-core +
   langchain-openai (BASELINE_OPENAI), since that tenant's first request imports it too.
 
+Both run with only what a Lambda container can import: the packages of the layer
+(layers/runtime/requirements.txt) and of the Lambda runtime. A package only the development
+environment holds is not importable in either process, as on Lambda: several are optional
+imports of the layer's own packages (httpx loads rich, click and pygments for its command line
+when they are installed, openai loads aiohttp, langsmith zstandard and psutil), which would add
+the same 100-300 ms to both and make the ratio look better than a Lambda cold start.
+`--dev-environment` imports whatever the development environment holds instead.
+
 Both are timed from the parent as wall time of the whole process (interpreter start included),
 in interleaved pairs (a, b, a, b, ...); printed are the medians, and the ratio as the median of
 the pairs' ratios (robust to the machine's load changing between pairs). The database is set up
@@ -21,6 +29,7 @@ REDIS_URL are set (then a temporary database is created there and dropped at the
 
     uv run python bench/cold_start.py [--runs 5] [--provider offline|openai|both] [--debt]
                                       [--importtime] [--without-bytecode] [--config-miss]
+                                      [--dev-environment]
 
 `--importtime` also runs (a) once under `python -X importtime` and sums import time by package.
 `--without-bytecode` also runs (a) as from a layer that holds no .pyc files on Lambda's
@@ -60,9 +69,31 @@ BASELINE = (
 )
 BASELINE_OPENAI = f"{BASELINE}; from langchain_openai import ChatOpenAI"
 UNUSED_API = "http://127.0.0.1:9"  # the demo tools' URL when no tool is called
+DEV_ENVIRONMENT = False  # --dev-environment
+
+# Lambda's Python runtime ships these besides the standard library (boto3 and its dependencies).
+LAMBDA_RUNTIME_DISTRIBUTIONS = frozenset(
+    {"boto3", "botocore", "s3transfer", "jmespath", "python-dateutil", "six", "urllib3"}
+)
+NOT_IN_LAYER_VARIABLE = "BENCH_NOT_IN_LAYER"
+# First lines of both processes: the top-level modules named in $BENCH_NOT_IN_LAYER cannot be
+# imported (ModuleNotFoundError, as when they are not installed).
+LAYER_ONLY = """
+import os as _os, sys as _sys
+class _NotInLayer:
+    blocked = frozenset(filter(None, _os.environ.get("BENCH_NOT_IN_LAYER", "").split(",")))
+    @classmethod
+    def find_spec(cls, name, path=None, target=None):
+        if name.partition(".")[0] in cls.blocked:
+            raise ModuleNotFoundError(f"No module named {name!r}", name=name)
+        return None
+_sys.meta_path.insert(0, _NotInLayer)
+"""
 
 # The child: import the handler, serve one event, write the timings to argv[3].
-CHILD = """
+CHILD = (
+    LAYER_ONLY
+    + """
 import json, sys, time
 started = time.perf_counter()
 import importlib.util
@@ -92,6 +123,7 @@ with open(sys.argv[3], "w") as handle:
                "status": response["statusCode"], "agent": body.get("agent"),
                "provider_sdk": "langchain_openai" in sys.modules}, handle)
 """
+)
 
 
 @dataclass(frozen=True)
@@ -173,8 +205,30 @@ def _child_environment(settings: dict[str, str]) -> dict[str, str]:
     dropped = ("AGENTHUB_", "OPENAI_", "OPENROUTER_", "ANTHROPIC_", "AWS_", "LANGSMITH_")
     env = {k: v for k, v in os.environ.items() if not k.startswith(dropped)}
     env.update(settings)
+    env[NOT_IN_LAYER_VARIABLE] = "" if DEV_ENVIRONMENT else ",".join(sorted(not_in_layer()))
     env["PYTHONDONTWRITEBYTECODE"] = "0"  # keep .pyc caches: a Lambda layer is not recompiled
     return env
+
+
+def not_in_layer() -> set[str]:
+    """Top-level modules installed here that neither the layer nor Lambda's runtime holds."""
+    import importlib.metadata
+    import re
+
+    requirements = (REPO_ROOT / "layers" / "runtime" / "requirements.txt").read_text()
+    layer = {
+        _distribution_key(match)
+        for match in re.findall(r"^([A-Za-z0-9][A-Za-z0-9._-]*)==", requirements, re.MULTILINE)
+    } | LAMBDA_RUNTIME_DISTRIBUTIONS
+    return {
+        module
+        for module, distributions in importlib.metadata.packages_distributions().items()
+        if not module.startswith("_") and not {_distribution_key(d) for d in distributions} & layer
+    } - {"agenthub", "tests"}
+
+
+def _distribution_key(name: str) -> str:
+    return name.lower().replace("_", "-").replace(".", "-")
 
 
 def _seed(api_url: str) -> None:
@@ -264,7 +318,7 @@ def run_agenthub(setup: Setup, out: Path, *python_flags: str) -> tuple[ColdRun, 
 
 
 def run_baseline(env: dict[str, str], baseline: str = BASELINE) -> ColdRun:
-    code = f"{baseline}\nimport sys, time\nsys.stdout.write(repr(time.time()))"
+    code = f"{LAYER_ONLY}\n{baseline}\nimport sys, time\nsys.stdout.write(repr(time.time()))"
     spawned_at, started = time.time(), time.perf_counter()
     result = subprocess.run(
         [sys.executable, "-c", code], env=env, capture_output=True, text=True, check=True
@@ -413,7 +467,15 @@ def main() -> int:
     parser.add_argument(
         "--provider", choices=("offline", "openai", "both"), default="both", help="(both)"
     )
+    parser.add_argument(
+        "--dev-environment",
+        action="store_true",
+        help="let both processes import what the development environment holds, not only "
+        "what the Lambda layer and runtime hold",
+    )
     args = parser.parse_args()
+    global DEV_ENVIRONMENT
+    DEV_ENVIRONMENT = args.dev_environment
 
     providers = ("offline", "openai") if args.provider == "both" else (args.provider,)
     results = []
