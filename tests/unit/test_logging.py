@@ -89,3 +89,20 @@ def test_exception_text_is_redacted_too() -> None:
     record = json.loads(line)
     assert "RuntimeError" in record["exception"]
     assert JWT not in line and "hunter2" not in line
+
+
+def test_lines_of_child_loggers_are_scrubbed_by_the_shared_handler() -> None:
+    logger = get_logger()
+    handler = logger.handlers[0]
+    assert isinstance(handler, logging.StreamHandler)
+    stream = io.StringIO()
+    previous = handler.setStream(stream)
+    try:
+        child = logging.getLogger(f"{logger.name}.tools")
+        child.warning("upstream said %s", f"Bearer {JWT}", extra={"password": "hunter2"})
+    finally:
+        handler.setStream(previous)
+
+    line = stream.getvalue().strip().splitlines()[-1]
+    assert JWT not in line and "hunter2" not in line
+    assert json.loads(line)["password"] == REDACTED

@@ -33,10 +33,19 @@ _SECRET_PATTERNS = (
     re.compile(r"\bsk-[A-Za-z0-9_-]{8,}"),  # OpenAI-style keys
     re.compile(r"(?i)(postgres(?:ql)?(?:\+\w+)?://[^:/\s]+:)[^@\s]+(@)"),  # URL passwords
 )
+# All of them at once: most log values hold no secret, and one search says so.
+_ANY_SECRET = re.compile(
+    "|".join(
+        f"(?i:{p.pattern.removeprefix('(?i)')})" if p.pattern.startswith("(?i)") else p.pattern
+        for p in _SECRET_PATTERNS
+    )
+)
 REDACTED = "[REDACTED]"
 
 
 def redact_text(text: str) -> str:
+    if not _ANY_SECRET.search(text):
+        return text
     for pattern in _SECRET_PATTERNS:
         if pattern.groups == 2:
             text = pattern.sub(rf"\1{REDACTED}\2", text)
@@ -146,8 +155,9 @@ def _build_logger() -> Logger:
     # Our records are written by the Powertools handler; passing them on to the root handler
     # too would print every line twice (stdout and stderr, two CloudWatch lines).
     logging.getLogger(service_name()).propagate = False
+    # On the handlers only: they see every record, ours and our child loggers' (a logger's own
+    # filters see only what is logged on it), and a filter on both would scrub ours twice.
     redacting, request_keys = RedactingFilter(), RequestKeysFilter()
-    logger.addFilter(redacting)
     for handler in logger.handlers:
         handler.addFilter(request_keys)
         handler.addFilter(redacting)
