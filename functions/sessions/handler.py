@@ -1,6 +1,13 @@
-"""sessions Lambda function: API Gateway (REST) -> Mangum -> FastAPI (the caller's sessions)."""
+"""sessions Lambda function: API Gateway (REST) -> Mangum -> FastAPI (the caller's sessions).
 
-from agenthub.api.lambda_adapter import http_handler
-from agenthub.api.sessions import create_sessions_app
+The container's imports and first request run with the garbage collector paused
+(agenthub.startup).
+"""
 
-handler = http_handler(create_sessions_app)
+from agenthub.startup import collector_paused, first_call_with_collector_paused
+
+with collector_paused():
+    from agenthub.api.lambda_adapter import http_handler
+    from agenthub.api.sessions import create_sessions_app
+
+handler = first_call_with_collector_paused(http_handler(create_sessions_app))

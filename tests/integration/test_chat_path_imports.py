@@ -23,7 +23,7 @@ REPO_ROOT = Path(__file__).resolve().parents[2]
 # Loads the chat handler in a fresh interpreter, serves the events in argv[1] (if any) and
 # prints what it answered and whether SQLAlchemy (or any of its modules) got imported.
 CHILD = """
-import importlib.util, json, sys
+import gc, importlib.util, json, sys
 spec = importlib.util.spec_from_file_location("chat_handler", "functions/chat/handler.py")
 module = importlib.util.module_from_spec(spec)
 spec.loader.exec_module(module)
@@ -35,7 +35,9 @@ for event in json.loads(sys.argv[1]):
     answers.append({"status": response["statusCode"], "session_id": body.get("session_id")})
 loaded = sorted(m for m in sys.modules if m == "sqlalchemy" or m.startswith("sqlalchemy."))
 tools = sorted(m for m in sys.modules if m.startswith("agenthub.tools"))
-print(json.dumps({"answers": answers, "sqlalchemy": loaded[:5], "tools": tools[:5]}))
+collector = {"enabled": gc.isenabled(), "frozen": gc.get_freeze_count()}
+print(json.dumps({"answers": answers, "sqlalchemy": loaded[:5], "tools": tools[:5],
+                  "collector": collector}))
 """
 
 
@@ -135,6 +137,22 @@ def test_a_turn_the_supervisor_answers_loads_no_tool_machinery(
 
     assert greeted["answers"][0]["status"] == 200
     assert greeted["tools"] == []
+
+
+def test_a_cold_container_collects_garbage_again_after_its_first_turn(
+    seeded: None, token_for: Callable[..., str]
+) -> None:
+    # (agenthub.startup: its imports and first turn ran with the collector paused)
+    from agenthub import composition
+
+    composition.reset()
+
+    served = _run_child([_chat_event(token_for("acme", "alice"), "hello")])
+
+    assert served["answers"][0]["status"] == 200
+    assert served["collector"]["enabled"] is True
+    # what the start made sits in the permanent generation, which collections skip
+    assert served["collector"]["frozen"] > 100_000
 
 
 def test_a_streamed_turn_whose_config_is_cached_imports_no_sqlalchemy(

@@ -248,7 +248,7 @@ def test_the_streaming_route_streams_from_a_web_adapter_function(
     )
     assert "uvicorn app:app" in (folder / "run.sh").read_text()
     assert (folder / "run.sh").stat().st_mode & 0o111, "run.sh must be executable"
-    assert re.search(r"^app = create_chat_stream_app\(\)", (folder / "app.py").read_text(), re.M)
+    assert re.search(r"^\s*app = create_chat_stream_app\(\)", (folder / "app.py").read_text(), re.M)
     (layer,) = props["Layers"]
     assert "LambdaAdapterLayerArm64" in layer["Fn::Sub"]
     assert template["Resources"]["ChatStreamFunction"]["Metadata"]["BuildMethod"] == "makefile"
