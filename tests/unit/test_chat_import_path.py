@@ -12,6 +12,8 @@ from pathlib import Path
 
 REPO_ROOT = Path(__file__).resolve().parents[2]
 LOADED_WITH_THE_FIRST_AGENT = ("langchain.agents", "langgraph.prebuilt", "agenthub.tools")
+# Checking and resolving the files a message sends: only a turn with files needs it.
+LOADED_WITH_THE_FIRST_FILES = ("agenthub.services.uploads", "agenthub.storage")
 
 
 def _modules_after(code: str) -> set[str]:
@@ -39,6 +41,7 @@ def test_importing_the_chat_handler_leaves_the_agent_machinery_for_later() -> No
 
     assert "agenthub.agents.graph" in loaded  # the turn graph itself is imported up front
     assert not {name for name in loaded if name.startswith(LOADED_WITH_THE_FIRST_AGENT)}
+    assert not {name for name in loaded if name.startswith(LOADED_WITH_THE_FIRST_FILES)}
 
 
 def test_compiling_a_domain_agent_loads_it() -> None:

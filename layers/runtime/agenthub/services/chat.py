@@ -30,7 +30,7 @@ from agenthub.errors import (
 from agenthub.llm.errors import translate_provider_error
 from agenthub.llm.usage import Usage, UsageCollector
 from agenthub.observability import get_logger
-from agenthub.services.uploads import attachment_note, attachments_data
+from agenthub.services.attachments import attachment_note, attachments_data
 
 if TYPE_CHECKING:
     pass

@@ -6,8 +6,8 @@ declared type (magic bytes) and size before any tool reads it. Objects are tagge
 `agenthub-upload=pending` until a message sends them (the bucket's lifecycle rule expires
 pending objects: a backstop for rows that never got written), then `attached`; retention
 deletes them with their conversation, or after a grace period when they were never sent.
-No heavy imports here: the chat and uploads functions load this module (SQLAlchemy only
-inside the methods that touch rows).
+No heavy imports here: the uploads function loads this module, and the chat function when a
+message sends files (SQLAlchemy only inside the methods that touch rows).
 """
 
 from __future__ import annotations
@@ -34,7 +34,7 @@ from agenthub.storage.objects import ObjectStore, tenant_key
 
 if TYPE_CHECKING:
     # SQLAlchemy is imported where rows are read or written (the uploads and attachments
-    # paths), never by a chat turn without attachments (attachment_note, attachments_data).
+    # paths), never by a chat turn without attachments.
     from sqlalchemy.orm import Session, sessionmaker
 
     from agenthub.db.models import Upload
@@ -335,32 +335,6 @@ class UploadService:
             get_logger().warning(
                 "could not delete an upload's object", extra={"tenant_id": tenant_id}
             )
-
-
-def attachments_data(attachments: Sequence[Attachment]) -> dict[str, object] | None:
-    """What the stored user message records (and the sessions API shows)."""
-    if not attachments:
-        return None
-    return {
-        "attachments": [
-            {
-                "upload_id": a.upload_id,
-                "filename": a.filename,
-                "content_type": a.content_type,
-                "size": a.size,
-            }
-            for a in attachments
-        ]
-    }
-
-
-def attachment_note(attachments: Sequence[Attachment]) -> str:
-    """A line the models see with the message, so they know files came with it (the files
-    themselves reach tools through the run's context, never as model arguments)."""
-    if not attachments:
-        return ""
-    listed = ", ".join(f"{a.filename} ({a.content_type})" for a in attachments)
-    return f"\n\n[attached document: {listed}]"
 
 
 class UploadCleaner:
