@@ -90,6 +90,14 @@ def _chat_event(token: str, message: str, session_id: str | None = None) -> dict
     )
 
 
+def _greeting_in_a_fresh_container(token_for: Callable[..., str]) -> dict[str, Any]:
+    """A fresh container (this process keeps no client) serves alice's "hello"."""
+    from agenthub import composition
+
+    composition.reset()
+    return _run_child([_chat_event(token_for("acme", "alice"), "hello")])
+
+
 def test_loading_the_chat_handler_imports_no_sqlalchemy() -> None:
     env = {"AGENTHUB_ENV": "test", "PATH": os.environ.get("PATH", "/usr/bin:/bin")}
 
@@ -129,11 +137,7 @@ def test_a_turn_the_supervisor_answers_loads_no_tool_machinery(
     seeded: None, token_for: Callable[..., str]
 ) -> None:
     # (a container's first agent turn loads it, with the agent: tests/unit/test_chat_import_path)
-    from agenthub import composition
-
-    composition.reset()
-
-    greeted = _run_child([_chat_event(token_for("acme", "alice"), "hello")])
+    greeted = _greeting_in_a_fresh_container(token_for)
 
     assert greeted["answers"][0]["status"] == 200
     assert greeted["tools"] == []
@@ -143,11 +147,7 @@ def test_a_cold_container_collects_garbage_again_after_its_first_turn(
     seeded: None, token_for: Callable[..., str]
 ) -> None:
     # (agenthub.startup: its imports and first turn ran with the collector paused)
-    from agenthub import composition
-
-    composition.reset()
-
-    served = _run_child([_chat_event(token_for("acme", "alice"), "hello")])
+    served = _greeting_in_a_fresh_container(token_for)
 
     assert served["answers"][0]["status"] == 200
     assert served["collector"]["enabled"] is True

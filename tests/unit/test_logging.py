@@ -2,15 +2,32 @@
 
 from __future__ import annotations
 
+import contextlib
 import io
 import json
 import logging
+from collections.abc import Iterator
 
 import pytest
 
 from agenthub.observability import REDACTED, RedactingFilter, get_logger, redact, redact_text
 
 JWT = "eyJhbGciOiJSUzI1NiJ9.eyJzdWIiOiJhbGljZSJ9.c2lnbmF0dXJlLXZhbHVlLWhlcmU"
+
+
+@contextlib.contextmanager
+def written_lines() -> Iterator[list[str]]:
+    """The JSON lines the process logger's handler writes inside the block (filled at its end)."""
+    handler = get_logger().handlers[0]
+    assert isinstance(handler, logging.StreamHandler)
+    stream = io.StringIO()
+    previous = handler.setStream(stream)
+    lines: list[str] = []
+    try:
+        yield lines
+    finally:
+        handler.setStream(previous)
+        lines += [line for line in stream.getvalue().splitlines() if line.startswith("{")]
 
 
 @pytest.mark.parametrize(
@@ -42,17 +59,11 @@ def test_fields_with_secret_names_are_blanked_recursively() -> None:
 
 
 def test_a_log_record_is_json_with_the_service_and_no_secret() -> None:
-    logger = get_logger()
-    handler = logger.handlers[0]
-    assert isinstance(handler, logging.StreamHandler)
-    stream = io.StringIO()
-    previous = handler.setStream(stream)
-    try:
-        logger.info("calling tool with %s", f"Bearer {JWT}", extra={"api_key": "sk-live-123456789"})
-    finally:
-        handler.setStream(previous)
+    with written_lines() as lines:
+        get_logger().info(
+            "calling tool with %s", f"Bearer {JWT}", extra={"api_key": "sk-live-123456789"}
+        )
 
-    lines = [line for line in stream.getvalue().splitlines() if line.startswith("{")]
     record = json.loads(lines[-1])
     assert record["service"]
     assert record["level"] == "INFO"
@@ -72,37 +83,23 @@ def test_the_filter_scrubs_records_of_library_loggers() -> None:
 
 
 def test_exception_text_is_redacted_too() -> None:
-    logger = get_logger()
-    handler = logger.handlers[0]
-    assert isinstance(handler, logging.StreamHandler)
-    stream = io.StringIO()
-    previous = handler.setStream(stream)
-    try:
+    with written_lines() as lines:
         try:
             raise RuntimeError(f"upstream refused Bearer {JWT} at postgresql://app:hunter2@db/x")
         except RuntimeError:
-            logger.exception("tool failed")
-    finally:
-        handler.setStream(previous)
+            get_logger().exception("tool failed")
 
-    line = stream.getvalue().strip().splitlines()[-1]
+    line = lines[-1]
     record = json.loads(line)
     assert "RuntimeError" in record["exception"]
     assert JWT not in line and "hunter2" not in line
 
 
 def test_lines_of_child_loggers_are_scrubbed_by_the_shared_handler() -> None:
-    logger = get_logger()
-    handler = logger.handlers[0]
-    assert isinstance(handler, logging.StreamHandler)
-    stream = io.StringIO()
-    previous = handler.setStream(stream)
-    try:
-        child = logging.getLogger(f"{logger.name}.tools")
+    with written_lines() as lines:
+        child = logging.getLogger(f"{get_logger().name}.tools")
         child.warning("upstream said %s", f"Bearer {JWT}", extra={"password": "hunter2"})
-    finally:
-        handler.setStream(previous)
 
-    line = stream.getvalue().strip().splitlines()[-1]
+    line = lines[-1]
     assert JWT not in line and "hunter2" not in line
     assert json.loads(line)["password"] == REDACTED
