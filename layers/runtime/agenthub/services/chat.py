@@ -9,7 +9,7 @@ from collections.abc import Callable
 from contextlib import AbstractContextManager
 from dataclasses import asdict, dataclass, field
 from decimal import Decimal
-from typing import TYPE_CHECKING, Any, Protocol
+from typing import Any, Protocol
 
 from langchain_core.messages import HumanMessage
 from pydantic import SecretStr
@@ -31,9 +31,6 @@ from agenthub.llm.errors import translate_provider_error
 from agenthub.llm.usage import Usage, UsageCollector
 from agenthub.observability import get_logger
 from agenthub.services.attachments import attachment_note, attachments_data
-
-if TYPE_CHECKING:
-    pass
 
 
 class RuntimeConfigSource(Protocol):
