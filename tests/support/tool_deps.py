@@ -4,8 +4,6 @@ from __future__ import annotations
 
 from dataclasses import replace
 
-import httpx
-
 from agenthub import composition
 from agenthub.tools.http import HttpClientFactory
 from agenthub.tools.registry import ToolDependencies
@@ -19,13 +17,9 @@ def tool_deps(client: HttpClientFactory | None = None) -> ToolDependencies:
 
 def close_guarded_clients() -> None:
     """Close the process's guarded clients: no pooled connection outlives its test server."""
-    for component in (
-        composition.get_guarded_http_client,
-        composition.get_provider_http_client,
-        composition.get_provider_async_http_client,
-    ):
+    for component in (composition.get_guarded_http_client, composition.get_provider_http_client):
         if component.built:
-            client = component()
-            if isinstance(client, httpx.Client):
-                client.close()
-            component.cache_clear()
+            component().close()
+        component.cache_clear()
+    # The async client's pool belongs to the event loop that used it: it is only forgotten.
+    composition.get_provider_async_http_client.cache_clear()

@@ -13,12 +13,12 @@ import httpx
 import pytest
 
 from agenthub.errors import ConfigurationError, SsrfBlockedError
+from agenthub.llm.transport import provider_async_http_client, provider_http_client
+from agenthub.tls import tls_context
 from agenthub.tools.ssrf import SsrfPolicy, check_url, parse_target
 from agenthub.tools.transport import (
     GuardedNetworkBackend,
-    guarded_async_http_client,
     guarded_http_client,
-    tls_context,
 )
 
 
@@ -264,7 +264,8 @@ def test_guarded_clients_given_one_tls_context_load_the_ca_bundle_once(
     monkeypatch: pytest.MonkeyPatch,
 ) -> None:
     """Loading the CA bundle costs ~20 ms of a cold start: the composition root builds one TLS
-    context, and no guarded transport builds another (httpx's own pool, replaced, included)."""
+    context, and no guarded transport builds another (the tools' httpx client, the providers'
+    httpx2 clients, and the pools they replace)."""
     loads: list[object] = []
     load = ssl.SSLContext.load_verify_locations
 
@@ -277,8 +278,8 @@ def test_guarded_clients_given_one_tls_context_load_the_ca_bundle_once(
 
     clients = [
         guarded_http_client(allow=[], tls=tls),
-        guarded_http_client(allow=[], tls=tls, refuse_as_connect_error=True),
-        guarded_async_http_client(allow=[], tls=tls, refuse_as_connect_error=True),
+        provider_http_client(allow=[], tls=tls),
+        provider_async_http_client(allow=[], tls=tls),
     ]
 
     assert loads == [tls]

@@ -21,6 +21,7 @@ if TYPE_CHECKING:
     from contextlib import AbstractContextManager
 
     import httpx
+    import httpx2
     import redis
     from langchain_core.language_models import BaseChatModel
     from langchain_core.tools import BaseTool
@@ -207,13 +208,11 @@ def reset() -> None:
         get_redis().close()
     if _embedded_redis.built:
         _embedded_redis().stop()
-    for client in (
-        get_guarded_http_client,
-        get_provider_http_client,
-        get_provider_async_http_client,
-    ):
+    for client in (get_guarded_http_client, get_provider_http_client):
         if client.built:
-            _close_quietly(client())
+            client().close()
+    # The provider's async client is left to be collected: its pool belongs to an event loop
+    # that may be gone.
     if get_data_source_pools.built:
         get_data_source_pools().close()
     if get_chroma_client.built:
@@ -254,7 +253,7 @@ def get_config_source() -> CachedConfigSource:
 def get_tls_context() -> ssl.SSLContext:
     """The one TLS context the process's guarded clients share (loading the CA bundle costs
     about 20 ms: once per container, not once per client)."""
-    from agenthub.tools.transport import tls_context
+    from agenthub.tls import tls_context
 
     return tls_context()
 
@@ -268,31 +267,19 @@ def get_guarded_http_client() -> httpx.Client:
 
 
 @component
-def get_provider_http_client() -> httpx.Client:
+def get_provider_http_client() -> httpx2.Client:
     """The SSRF-guarded client of provider SDKs: a tenant chooses the LLM `base_url`; a refused
     address is a connection error the SDK reports (the chat answers 502)."""
-    from agenthub.tools.transport import guarded_http_client
+    from agenthub.llm.transport import provider_http_client
 
-    allow = get_settings().tools.ssrf_allow
-    return guarded_http_client(allow=allow, refuse_as_connect_error=True, tls=get_tls_context())
+    return provider_http_client(allow=get_settings().tools.ssrf_allow, tls=get_tls_context())
 
 
 @component
-def get_provider_async_http_client() -> httpx.AsyncClient:
-    from agenthub.tools.transport import guarded_async_http_client
+def get_provider_async_http_client() -> httpx2.AsyncClient:
+    from agenthub.llm.transport import provider_async_http_client
 
-    allow = get_settings().tools.ssrf_allow
-    return guarded_async_http_client(
-        allow=allow, refuse_as_connect_error=True, tls=get_tls_context()
-    )
-
-
-def _close_quietly(client: httpx.Client | httpx.AsyncClient) -> None:
-    import httpx
-
-    if isinstance(client, httpx.Client):
-        client.close()
-    # An async client's pool belongs to an event loop that may be gone: let it be collected.
+    return provider_async_http_client(allow=get_settings().tools.ssrf_allow, tls=get_tls_context())
 
 
 def _decrypt(token: str) -> SecretStr:

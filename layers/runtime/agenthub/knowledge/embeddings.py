@@ -16,11 +16,12 @@ import json
 import threading
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
-from typing import Any, Literal, Protocol
-
-import httpx
+from typing import TYPE_CHECKING, Any, Literal, Protocol
 
 from agenthub.errors import ConfigurationError, UpstreamError, ValidationFailedError
+
+if TYPE_CHECKING:
+    import httpx2
 
 EmbeddingProvider = Literal["local", "bedrock", "openai"]
 Vector = list[float]
@@ -171,7 +172,7 @@ class OpenAIEmbedder:
     def __init__(
         self,
         *,
-        http_client_factory: Callable[[], httpx.Client],
+        http_client_factory: Callable[[], httpx2.Client],
         api_key: Callable[[], str],
         model: EmbeddingModel,
         base_url: str | None = None,
@@ -184,6 +185,8 @@ class OpenAIEmbedder:
         self.model = model
 
     def _embed(self, texts: Sequence[str]) -> list[Vector]:
+        import httpx2  # the provider clients' library (the openai SDK's), loaded with them
+
         try:
             response = self._http().post(
                 f"{self._base_url}/embeddings",
@@ -191,7 +194,7 @@ class OpenAIEmbedder:
                 headers={"Authorization": f"Bearer {self._api_key()}"},
                 timeout=self._timeout_s,
             )
-        except httpx.HTTPError as exc:
+        except httpx2.HTTPError as exc:
             raise UpstreamError("the embedding model (OpenAI) could not be reached") from exc
         if response.status_code != 200:
             raise UpstreamError(

@@ -26,7 +26,7 @@ from agenthub.domain import LlmSpec
 from agenthub.errors import ConfigurationError
 
 if TYPE_CHECKING:
-    import httpx
+    import httpx2
 
 OPENROUTER_BASE_URL = "https://openrouter.ai/api/v1"
 PROVIDERS = frozenset(
@@ -45,8 +45,8 @@ class ProviderHttp:
     redirects): a tenant admin chooses the `base_url`, so the SDK's own client, which follows
     redirects and resolves DNS again, must never carry a transcript there."""
 
-    sync: Callable[[], httpx.Client]
-    async_: Callable[[], httpx.AsyncClient]
+    sync: Callable[[], httpx2.Client]
+    async_: Callable[[], httpx2.AsyncClient]
 
 
 @dataclass(frozen=True)
@@ -244,7 +244,7 @@ def _model_kwargs(spec: LlmSpec) -> dict[str, Any]:
 
 
 def _http_clients(options: ModelOptions) -> dict[str, Any]:
-    """The guarded clients for an httpx-based SDK (langchain-openai takes both)."""
+    """The guarded clients for the openai SDK (httpx2-based; langchain-openai takes both)."""
     if options.http is None:
         return {}
     return {"http_client": options.http.sync(), "http_async_client": options.http.async_()}

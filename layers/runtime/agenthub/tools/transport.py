@@ -1,7 +1,8 @@
-"""HTTP clients that connect only to addresses the SSRF guard has just checked.
+"""The HTTP tools' client: it connects only to addresses the SSRF guard has just checked.
 
-Used by HTTP tools and by every provider SDK that talks to a tenant-chosen endpoint (the
-LLM `base_url`): both send tenant data to a URL a tenant admin typed.
+HTTP tools send the user's JWT and tenant data to a URL a tenant admin typed. Provider SDKs,
+which do the same towards a tenant's LLM `base_url`, get the same guard on httpx2 (the openai
+SDK's library): agenthub.llm.transport.
 
 Why at connect time: checking a URL and then letting the HTTP library resolve the host again
 leaves a window for DNS rebinding (the name answers a public address to the check and
@@ -11,9 +12,8 @@ the host name for SNI and certificate checks (httpcore passes the origin host as
 server_hostname). Pooled keep-alive connections are reused only for the same host, and were
 checked when opened. Every redirect hop opens its connection through the same backend.
 
-The clients are built by the composition root (one per process); nothing is cached here. They
-share the root's one TLS context: building one loads the CA bundle (about 20 ms each, four of
-them on a cold container's first OpenAI-compatible turn before).
+The client is built by the composition root (one per process); nothing is cached here. It
+shares the root's one TLS context (agenthub.tls) with the provider clients.
 """
 
 from __future__ import annotations
@@ -27,35 +27,18 @@ import httpcore
 import httpx
 
 from agenthub.errors import SsrfBlockedError
+from agenthub.tls import tls_context
 from agenthub.tools.ssrf import Resolver, SsrfPolicy, system_resolver
 
 POOL_LIMITS = httpx.Limits(max_connections=50, max_keepalive_connections=10, keepalive_expiry=30)
 
 
-def tls_context() -> ssl.SSLContext:
-    """A TLS client context with the CA bundle httpx trusts (certifi), no environment overrides;
-    one can be shared by every client of a process."""
-    return httpx.create_ssl_context(trust_env=False)
-
-
 class GuardedNetworkBackend(httpcore.NetworkBackend):
-    """An httpcore backend that refuses (SsrfBlockedError) to connect where tools may not go.
+    """An httpcore backend that refuses (SsrfBlockedError) to connect where tools may not go."""
 
-    `refuse_as_connect_error`: raise the refusal as httpcore.ConnectError instead, for provider
-    SDKs, which then report it as the endpoint being unreachable (a 502 for the chat), not as
-    an exception they don't know.
-    """
-
-    def __init__(
-        self,
-        policy: SsrfPolicy,
-        resolver: Resolver = system_resolver,
-        *,
-        refuse_as_connect_error: bool = False,
-    ) -> None:
+    def __init__(self, policy: SsrfPolicy, resolver: Resolver = system_resolver) -> None:
         self._policy = policy
         self._resolver = resolver
-        self._refuse_as_connect_error = refuse_as_connect_error
         self._tcp = httpcore.SyncBackend()
 
     def connect_tcp(
@@ -70,10 +53,6 @@ class GuardedNetworkBackend(httpcore.NetworkBackend):
             addresses = self._policy.checked_addresses(host, port, resolver=self._resolver)
         except OSError as exc:
             raise httpcore.ConnectError(f"cannot resolve {host!r}") from exc
-        except SsrfBlockedError as exc:
-            if self._refuse_as_connect_error:
-                raise httpcore.ConnectError(f"refused: {exc.message}") from exc
-            raise
         failure: httpcore.ConnectError | None = None
         for address in addresses:
             try:
@@ -105,7 +84,6 @@ class GuardedTransport(httpx.HTTPTransport):
         policy: SsrfPolicy,
         resolver: Resolver = system_resolver,
         limits: httpx.Limits = POOL_LIMITS,
-        refuse_as_connect_error: bool = False,
         tls: ssl.SSLContext | None = None,
     ) -> None:
         tls = tls or tls_context()
@@ -118,9 +96,7 @@ class GuardedTransport(httpx.HTTPTransport):
             max_connections=limits.max_connections,
             max_keepalive_connections=limits.max_keepalive_connections,
             keepalive_expiry=limits.keepalive_expiry,
-            network_backend=GuardedNetworkBackend(
-                policy, resolver, refuse_as_connect_error=refuse_as_connect_error
-            ),
+            network_backend=GuardedNetworkBackend(policy, resolver),
         )
 
 
@@ -128,10 +104,9 @@ def guarded_http_client(
     *,
     allow: Sequence[str],
     resolver: Resolver = system_resolver,
-    refuse_as_connect_error: bool = False,
     tls: ssl.SSLContext | None = None,
 ) -> httpx.Client:
-    """A client for HTTP tools and provider SDKs: SSRF-guarded connections, no env proxies, no
+    """The client of HTTP tools: SSRF-guarded connections, no env proxies, no
     automatic redirects (a redirect to a forbidden address could never be followed anyway).
 
     Each call passes its own timeout; redirects are followed by the tool, hop by hop. The client
@@ -142,115 +117,6 @@ def guarded_http_client(
         transport=GuardedTransport(
             policy=SsrfPolicy.from_allow(allow),
             resolver=resolver,
-            refuse_as_connect_error=refuse_as_connect_error,
-            tls=tls,
-        ),
-        trust_env=False,
-        follow_redirects=False,
-        timeout=httpx.Timeout(10.0),
-        cookies=CookieJar(policy=DefaultCookiePolicy(allowed_domains=[])),
-    )
-
-
-class GuardedAsyncNetworkBackend(httpcore.AsyncNetworkBackend):
-    """The async twin of GuardedNetworkBackend (provider SDKs' async clients)."""
-
-    def __init__(
-        self,
-        policy: SsrfPolicy,
-        resolver: Resolver = system_resolver,
-        *,
-        refuse_as_connect_error: bool = False,
-    ) -> None:
-        self._policy = policy
-        self._resolver = resolver
-        self._refuse_as_connect_error = refuse_as_connect_error
-        self._tcp = httpcore.AnyIOBackend()
-
-    async def connect_tcp(
-        self,
-        host: str,
-        port: int,
-        timeout: float | None = None,
-        local_address: str | None = None,
-        socket_options: Iterable[httpcore.SOCKET_OPTION] | None = None,
-    ) -> httpcore.AsyncNetworkStream:
-        import anyio.to_thread
-
-        try:
-            # DNS blocks: resolve and check off the event loop.
-            addresses = await anyio.to_thread.run_sync(
-                lambda: self._policy.checked_addresses(host, port, resolver=self._resolver)
-            )
-        except OSError as exc:
-            raise httpcore.ConnectError(f"cannot resolve {host!r}") from exc
-        except SsrfBlockedError as exc:
-            if self._refuse_as_connect_error:
-                raise httpcore.ConnectError(f"refused: {exc.message}") from exc
-            raise
-        failure: httpcore.ConnectError | None = None
-        for address in addresses:
-            try:
-                return await self._tcp.connect_tcp(
-                    str(address), port, timeout, local_address, socket_options
-                )
-            except httpcore.ConnectError as exc:
-                failure = exc
-        raise failure or httpcore.ConnectError(f"no address to connect to for {host!r}")
-
-    async def connect_unix_socket(
-        self,
-        path: str,
-        timeout: float | None = None,
-        socket_options: Iterable[httpcore.SOCKET_OPTION] | None = None,
-    ) -> httpcore.AsyncNetworkStream:
-        raise httpcore.ConnectError("unix sockets are not allowed")
-
-    async def sleep(self, seconds: float) -> None:
-        import anyio
-
-        await anyio.sleep(seconds)
-
-
-class GuardedAsyncTransport(httpx.AsyncHTTPTransport):
-    """httpx's async transport over a pool that connects through GuardedAsyncNetworkBackend."""
-
-    def __init__(
-        self,
-        *,
-        policy: SsrfPolicy,
-        resolver: Resolver = system_resolver,
-        limits: httpx.Limits = POOL_LIMITS,
-        refuse_as_connect_error: bool = False,
-        tls: ssl.SSLContext | None = None,
-    ) -> None:
-        tls = tls or tls_context()
-        # Given the context, httpx builds none of its own for the pool replaced below.
-        super().__init__(verify=tls, trust_env=False, limits=limits)
-        self._pool = httpcore.AsyncConnectionPool(
-            ssl_context=tls,
-            max_connections=limits.max_connections,
-            max_keepalive_connections=limits.max_keepalive_connections,
-            keepalive_expiry=limits.keepalive_expiry,
-            network_backend=GuardedAsyncNetworkBackend(
-                policy, resolver, refuse_as_connect_error=refuse_as_connect_error
-            ),
-        )
-
-
-def guarded_async_http_client(
-    *,
-    allow: Sequence[str],
-    resolver: Resolver = system_resolver,
-    refuse_as_connect_error: bool = False,
-    tls: ssl.SSLContext | None = None,
-) -> httpx.AsyncClient:
-    """The async twin of `guarded_http_client`: guarded connections, no redirects, no cookies."""
-    return httpx.AsyncClient(
-        transport=GuardedAsyncTransport(
-            policy=SsrfPolicy.from_allow(allow),
-            resolver=resolver,
-            refuse_as_connect_error=refuse_as_connect_error,
             tls=tls,
         ),
         trust_env=False,
