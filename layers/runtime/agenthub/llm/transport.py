@@ -22,6 +22,7 @@ import ssl
 import time
 from collections.abc import Iterable, Sequence
 from http.cookiejar import CookieJar, DefaultCookiePolicy
+from typing import Any
 
 import httpcore2
 import httpx2
@@ -127,10 +128,24 @@ class ProviderAsyncNetworkBackend(httpcore2.AsyncNetworkBackend):
         await anyio.sleep(seconds)
 
 
-def _no_cookies() -> CookieJar:
-    # One client serves every tenant: a cookie one provider response set (a load balancer's,
-    # say) must never ride along on another tenant's request.
-    return CookieJar(policy=DefaultCookiePolicy(allowed_domains=[]))
+def _pool_settings(tls: ssl.SSLContext) -> dict[str, Any]:
+    return {
+        "ssl_context": tls,
+        "max_connections": POOL_LIMITS.max_connections,
+        "max_keepalive_connections": POOL_LIMITS.max_keepalive_connections,
+        "keepalive_expiry": POOL_LIMITS.keepalive_expiry,
+    }
+
+
+def _client_settings() -> dict[str, Any]:
+    return {
+        "trust_env": False,  # no proxies from the environment
+        "follow_redirects": False,  # a redirect could point anywhere: never followed
+        "timeout": DEFAULT_TIMEOUT,
+        # One client serves every tenant: a cookie one provider response set (a load
+        # balancer's, say) must never ride along on another tenant's request.
+        "cookies": CookieJar(policy=DefaultCookiePolicy(allowed_domains=[])),
+    }
 
 
 def provider_http_client(
@@ -141,19 +156,10 @@ def provider_http_client(
     # httpx2 takes no httpcore2 network backend either: its pool (no connection opened yet) is
     # replaced by one that connects through the guarded backend.
     transport._pool = httpcore2.ConnectionPool(
-        ssl_context=tls,
-        max_connections=POOL_LIMITS.max_connections,
-        max_keepalive_connections=POOL_LIMITS.max_keepalive_connections,
-        keepalive_expiry=POOL_LIMITS.keepalive_expiry,
+        **_pool_settings(tls),
         network_backend=ProviderNetworkBackend(SsrfPolicy.from_allow(allow), resolver),
     )
-    return httpx2.Client(
-        transport=transport,
-        trust_env=False,
-        follow_redirects=False,
-        timeout=DEFAULT_TIMEOUT,
-        cookies=_no_cookies(),
-    )
+    return httpx2.Client(transport=transport, **_client_settings())
 
 
 def provider_async_http_client(
@@ -162,16 +168,7 @@ def provider_async_http_client(
     """The async twin of `provider_http_client`."""
     transport = httpx2.AsyncHTTPTransport(verify=tls, trust_env=False, limits=POOL_LIMITS)
     transport._pool = httpcore2.AsyncConnectionPool(
-        ssl_context=tls,
-        max_connections=POOL_LIMITS.max_connections,
-        max_keepalive_connections=POOL_LIMITS.max_keepalive_connections,
-        keepalive_expiry=POOL_LIMITS.keepalive_expiry,
+        **_pool_settings(tls),
         network_backend=ProviderAsyncNetworkBackend(SsrfPolicy.from_allow(allow), resolver),
     )
-    return httpx2.AsyncClient(
-        transport=transport,
-        trust_env=False,
-        follow_redirects=False,
-        timeout=DEFAULT_TIMEOUT,
-        cookies=_no_cookies(),
-    )
+    return httpx2.AsyncClient(transport=transport, **_client_settings())
