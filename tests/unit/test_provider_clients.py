@@ -1,4 +1,4 @@
-"""The provider SDKs' clients (httpx2, openai 3.x's own library) carry the tools' SSRF guard.
+"""The provider SDKs' clients carry the tools' SSRF guard, a refusal being a connection error.
 
 No DNS and no sockets here: every test injects its resolver and stands in for the socket layer.
 The end-to-end checks (a redirect to a forbidden address, a forbidden base_url, sync and async)
@@ -14,14 +14,14 @@ import httpcore2
 import httpx2
 import pytest
 
-from agenthub.llm.transport import (
-    ProviderAsyncNetworkBackend,
-    ProviderNetworkBackend,
-    provider_async_http_client,
-    provider_http_client,
-)
 from agenthub.tls import tls_context
 from agenthub.tools.ssrf import SsrfPolicy
+from agenthub.tools.transport import (
+    GuardedAsyncNetworkBackend,
+    GuardedNetworkBackend,
+    guarded_async_http_client,
+    guarded_http_client,
+)
 
 PUBLIC = "93.184.216.34"
 
@@ -58,8 +58,12 @@ class AsyncRecordingTcp(RecordingTcp):
 
 def backend_with(
     resolver: object, refuse: frozenset[str] = frozenset()
-) -> tuple[ProviderNetworkBackend, RecordingTcp]:
-    backend = ProviderNetworkBackend(SsrfPolicy.from_allow([]), resolver)  # type: ignore[arg-type]
+) -> tuple[GuardedNetworkBackend, RecordingTcp]:
+    backend = GuardedNetworkBackend(
+        SsrfPolicy.from_allow([]),
+        resolver,  # type: ignore[arg-type]
+        refuse_as_connect_error=True,
+    )
     backend._tcp = tcp = RecordingTcp(refuse)  # type: ignore[assignment]
     return backend, tcp
 
@@ -95,14 +99,19 @@ def test_a_name_that_does_not_resolve_and_a_unix_socket_are_connect_errors() -> 
 
 
 def test_the_async_backend_checks_the_same_way() -> None:
-    backend = ProviderAsyncNetworkBackend(SsrfPolicy.from_allow([]), resolving_to(PUBLIC))  # type: ignore[arg-type]
+    backend = GuardedAsyncNetworkBackend(
+        SsrfPolicy.from_allow([]),
+        resolving_to(PUBLIC),  # type: ignore[arg-type]
+        refuse_as_connect_error=True,
+    )
     backend._tcp = tcp = AsyncRecordingTcp()  # type: ignore[assignment]
     assert asyncio.run(backend.connect_tcp("llm.example.com", 443)) == "stream"  # type: ignore[comparator-overlap]
     assert tcp.connected == [(PUBLIC, 443)]
 
-    refusing = ProviderAsyncNetworkBackend(
+    refusing = GuardedAsyncNetworkBackend(
         SsrfPolicy.from_allow([]),
         resolving_to("169.254.169.254"),  # type: ignore[arg-type]
+        refuse_as_connect_error=True,
     )
     refusing._tcp = tcp = AsyncRecordingTcp()  # type: ignore[assignment]
     with pytest.raises(httpcore2.ConnectError, match="refused"):
@@ -111,7 +120,12 @@ def test_the_async_backend_checks_the_same_way() -> None:
 
 
 def test_a_forbidden_base_url_fails_in_the_client_as_a_connect_error() -> None:
-    client = provider_http_client(allow=[], tls=tls_context(), resolver=resolving_to("10.0.0.7"))  # type: ignore[arg-type]
+    client = guarded_http_client(
+        allow=[],
+        tls=tls_context(),
+        resolver=resolving_to("10.0.0.7"),  # type: ignore[arg-type]
+        refuse_as_connect_error=True,
+    )
     with client, pytest.raises(httpx2.ConnectError):
         client.post("http://llm.example.com/v1/chat/completions", json={})
 
@@ -122,8 +136,8 @@ def test_the_clients_ignore_proxies_follow_no_redirect_and_keep_no_cookie(
     monkeypatch.setenv("HTTPS_PROXY", "http://proxy.example:3128")
     tls = tls_context()
     for client in (
-        provider_http_client(allow=[], tls=tls),
-        provider_async_http_client(allow=[], tls=tls),
+        guarded_http_client(allow=[], tls=tls, refuse_as_connect_error=True),
+        guarded_async_http_client(allow=[], tls=tls, refuse_as_connect_error=True),
     ):
         assert not client.trust_env
         assert client.follow_redirects is False

@@ -8,16 +8,16 @@ from __future__ import annotations
 import ssl
 from collections.abc import Sequence
 
-import httpcore
-import httpx
+import httpcore2
+import httpx2
 import pytest
 
 from agenthub.errors import ConfigurationError, SsrfBlockedError
-from agenthub.llm.transport import provider_async_http_client, provider_http_client
 from agenthub.tls import tls_context
 from agenthub.tools.ssrf import SsrfPolicy, check_url, parse_target
 from agenthub.tools.transport import (
     GuardedNetworkBackend,
+    guarded_async_http_client,
     guarded_http_client,
 )
 
@@ -188,7 +188,7 @@ class RecordingTcp:
     def connect_tcp(self, host: str, port: int, *args: object) -> str:
         self.connected.append((host, port))
         if host in self.refuse:
-            raise httpcore.ConnectError("refused")
+            raise httpcore2.ConnectError("refused")
         return "stream"
 
 
@@ -230,13 +230,13 @@ def test_the_next_checked_address_is_tried_when_one_refuses() -> None:
 
 def test_a_name_that_does_not_resolve_at_connect_time_is_a_connect_error() -> None:
     backend, _ = backend_with(not_resolving)
-    with pytest.raises(httpcore.ConnectError):
+    with pytest.raises(httpcore2.ConnectError):
         backend.connect_tcp("erp.example.com", 443)
 
 
 def test_unix_sockets_are_refused() -> None:
     backend, _ = backend_with(resolving_to(PUBLIC))
-    with pytest.raises(httpcore.ConnectError):
+    with pytest.raises(httpcore2.ConnectError):
         backend.connect_unix_socket("/var/run/docker.sock")
 
 
@@ -257,15 +257,15 @@ def test_the_guarded_client_ignores_proxy_environment(monkeypatch: pytest.Monkey
     assert resolver.asked == [("erp.example.com", 80)]  # type: ignore[attr-defined]
     assert not client.trust_env
     assert client.follow_redirects is False
-    assert isinstance(client._transport, httpx.HTTPTransport)
+    assert isinstance(client._transport, httpx2.HTTPTransport)
 
 
 def test_guarded_clients_given_one_tls_context_load_the_ca_bundle_once(
     monkeypatch: pytest.MonkeyPatch,
 ) -> None:
     """Loading the CA bundle costs ~20 ms of a cold start: the composition root builds one TLS
-    context, and no guarded transport builds another (the tools' httpx client, the providers'
-    httpx2 clients, and the pools they replace)."""
+    context, and no guarded transport builds another (the tools' client, the providers' sync and
+    async clients, and the pools they replace)."""
     loads: list[object] = []
     load = ssl.SSLContext.load_verify_locations
 
@@ -278,8 +278,8 @@ def test_guarded_clients_given_one_tls_context_load_the_ca_bundle_once(
 
     clients = [
         guarded_http_client(allow=[], tls=tls),
-        provider_http_client(allow=[], tls=tls),
-        provider_async_http_client(allow=[], tls=tls),
+        guarded_http_client(allow=[], tls=tls, refuse_as_connect_error=True),
+        guarded_async_http_client(allow=[], tls=tls, refuse_as_connect_error=True),
     ]
 
     assert loads == [tls]

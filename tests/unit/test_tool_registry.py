@@ -1,7 +1,7 @@
 """Tools built from stored specs: what the model sees, what reaches the business API, what a
 failure looks like, and the checks run when a tool is saved.
 
-The business API is an httpx.MockTransport here (no sockets); tests/integration/test_http_tools.py
+The business API is an httpx2.MockTransport here (no sockets); tests/integration/test_http_tools.py
 runs the same tools against a real HTTP server.
 """
 
@@ -13,7 +13,7 @@ import uuid
 from collections.abc import Callable, Sequence
 from typing import Any
 
-import httpx
+import httpx2
 import pytest
 from langchain_core.messages import AIMessage, ToolMessage
 from langchain_core.utils.function_calling import convert_to_openai_tool
@@ -60,18 +60,18 @@ def spec(
 
 
 class FakeApi:
-    """The business API behind httpx.MockTransport: records requests, answers `reply`."""
+    """The business API behind httpx2.MockTransport: records requests, answers `reply`."""
 
-    def __init__(self, reply: Callable[[httpx.Request], httpx.Response] | None = None) -> None:
-        self.requests: list[httpx.Request] = []
-        self.reply = reply or (lambda request: httpx.Response(200, json={"ok": True}))
+    def __init__(self, reply: Callable[[httpx2.Request], httpx2.Response] | None = None) -> None:
+        self.requests: list[httpx2.Request] = []
+        self.reply = reply or (lambda request: httpx2.Response(200, json={"ok": True}))
 
-    def handle(self, request: httpx.Request) -> httpx.Response:
+    def handle(self, request: httpx2.Request) -> httpx2.Response:
         self.requests.append(request)
         return self.reply(request)
 
-    def client(self) -> httpx.Client:
-        return httpx.Client(transport=httpx.MockTransport(self.handle))
+    def client(self) -> httpx2.Client:
+        return httpx2.Client(transport=httpx2.MockTransport(self.handle))
 
 
 def context(**overrides: Any) -> ToolContext:
@@ -324,7 +324,7 @@ def test_list_arguments_become_repeated_query_parameters(base_env: None, api: Fa
 
 def test_response_fields_select_what_the_agent_sees(base_env: None) -> None:
     api = FakeApi(
-        lambda request: httpx.Response(
+        lambda request: httpx2.Response(
             200,
             json={
                 "customer_name": "ACME",
@@ -346,7 +346,7 @@ def test_response_fields_select_what_the_agent_sees(base_env: None) -> None:
 
 def test_an_upstream_error_detail_is_passed_on_with_tokens_redacted(base_env: None) -> None:
     api = FakeApi(
-        lambda request: httpx.Response(
+        lambda request: httpx2.Response(
             401, json={"detail": f"token {JWT} expired", "trace": "internal"}
         )
     )
@@ -380,7 +380,7 @@ def test_the_tool_works_inside_langgraphs_tool_node(base_env: None, api: FakeApi
 
 
 def test_an_unexpected_bug_is_an_internal_error_result(base_env: None) -> None:
-    def broken_factory() -> httpx.Client:
+    def broken_factory() -> httpx2.Client:
         raise KeyError("bug")
 
     tool = build_tool(spec(), deps(broken_factory))

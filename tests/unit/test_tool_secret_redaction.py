@@ -12,7 +12,7 @@ import json
 from typing import Any
 from urllib.parse import quote
 
-import httpx
+import httpx2
 import pytest
 from langchain_core.messages import ToolMessage
 from pydantic import SecretStr
@@ -28,7 +28,7 @@ JWT = "eyJhbGciOiJSUzI1NiJ9.eyJzdWIiOiJ1LTEiLCJ0IjoieCJ9.c2lnbmF0dXJlLXVzZXI"
 
 
 def echo(status: int, shape: str):  # type: ignore[no-untyped-def]
-    def reply(request: httpx.Request) -> httpx.Response:
+    def reply(request: httpx2.Request) -> httpx2.Response:
         headers = dict(request.headers)
         secret = request.headers.get("X-Partner-Key") or request.headers.get("Authorization", "")
         bodies: dict[str, Any] = {
@@ -39,8 +39,8 @@ def echo(status: int, shape: str):  # type: ignore[no-untyped-def]
             "text": None,
         }
         if shape == "text":
-            return httpx.Response(status, text=f"you sent {headers}")
-        return httpx.Response(status, json=bodies[shape])
+            return httpx2.Response(status, text=f"you sent {headers}")
+        return httpx2.Response(status, json=bodies[shape])
 
     return reply
 
@@ -73,7 +73,7 @@ def test_a_tenant_secret_echoed_by_the_upstream_never_leaves_the_tool(
     encrypted = composition.get_keyring().encrypt(SECRET).decode("ascii")
     tool = build_tool(
         spec(auth_mode="tenant_secret", secret_header="X-Partner-Key", encrypted_secret=encrypted),
-        tool_deps(lambda: httpx.Client(transport=httpx.MockTransport(echo(status, shape)))),
+        tool_deps(lambda: httpx2.Client(transport=httpx2.MockTransport(echo(status, shape)))),
     )
 
     message = call(tool)
@@ -89,7 +89,7 @@ def test_the_users_jwt_echoed_by_the_upstream_never_leaves_the_tool(
 ) -> None:
     tool = build_tool(
         spec(auth_mode="user_jwt"),
-        tool_deps(lambda: httpx.Client(transport=httpx.MockTransport(echo(status, shape)))),
+        tool_deps(lambda: httpx2.Client(transport=httpx2.MockTransport(echo(status, shape)))),
     )
 
     message = call(tool)
@@ -101,7 +101,7 @@ def test_the_users_jwt_echoed_by_the_upstream_never_leaves_the_tool(
 def test_the_rest_of_the_answer_survives_redaction(base_env: None) -> None:
     tool = build_tool(
         spec(auth_mode="user_jwt"),
-        tool_deps(lambda: httpx.Client(transport=httpx.MockTransport(echo(200, "as_key")))),
+        tool_deps(lambda: httpx2.Client(transport=httpx2.MockTransport(echo(200, "as_key")))),
     )
 
     content = json.loads(call(tool).content)  # still JSON

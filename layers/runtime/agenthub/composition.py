@@ -20,7 +20,6 @@ if TYPE_CHECKING:
     import ssl
     from contextlib import AbstractContextManager
 
-    import httpx
     import httpx2
     import redis
     from langchain_core.language_models import BaseChatModel
@@ -259,7 +258,7 @@ def get_tls_context() -> ssl.SSLContext:
 
 
 @component
-def get_guarded_http_client() -> httpx.Client:
+def get_guarded_http_client() -> httpx2.Client:
     """The SSRF-guarded client of HTTP tools (one pool per process)."""
     from agenthub.tools.transport import guarded_http_client
 
@@ -270,16 +269,20 @@ def get_guarded_http_client() -> httpx.Client:
 def get_provider_http_client() -> httpx2.Client:
     """The SSRF-guarded client of provider SDKs: a tenant chooses the LLM `base_url`; a refused
     address is a connection error the SDK reports (the chat answers 502)."""
-    from agenthub.llm.transport import provider_http_client
+    from agenthub.tools.transport import guarded_http_client
 
-    return provider_http_client(allow=get_settings().tools.ssrf_allow, tls=get_tls_context())
+    allow = get_settings().tools.ssrf_allow
+    return guarded_http_client(allow=allow, refuse_as_connect_error=True, tls=get_tls_context())
 
 
 @component
 def get_provider_async_http_client() -> httpx2.AsyncClient:
-    from agenthub.llm.transport import provider_async_http_client
+    from agenthub.tools.transport import guarded_async_http_client
 
-    return provider_async_http_client(allow=get_settings().tools.ssrf_allow, tls=get_tls_context())
+    allow = get_settings().tools.ssrf_allow
+    return guarded_async_http_client(
+        allow=allow, refuse_as_connect_error=True, tls=get_tls_context()
+    )
 
 
 def _decrypt(token: str) -> SecretStr:

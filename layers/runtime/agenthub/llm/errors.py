@@ -30,7 +30,7 @@ _PROVIDERS = {
     "google": "google",
     "langchain_google_genai": "google",
 }
-_HTTP_LIBRARIES = frozenset({"httpx", "httpx2", "httpcore"})
+_HTTP_LIBRARIES = frozenset({"httpx", "httpx2", "httpcore", "httpcore2"})
 _BEDROCK_CODES = {
     "ThrottlingException": 429,
     "TooManyRequestsException": 429,

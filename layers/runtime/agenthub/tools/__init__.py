@@ -9,7 +9,7 @@ sql_guard    the save-time rules of a DB_QUERY tool's SQL (one read-only SELECT)
 db_pools     per-container connection pools of tenant data sources
 data_source_url  a data source's PostgreSQL URL: parsed, masked, host-checked
 ssrf         which URLs and addresses tools may reach
-transport    the SSRF-guarded httpx client (connects only to checked addresses)
+transport    the SSRF-guarded httpx2 clients of tools and providers (checked addresses only)
 base         what every tool shares: context, error results, per-call metrics
 
 Importing this package imports none of them: a chat container loads the tools' machinery when

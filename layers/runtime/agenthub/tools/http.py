@@ -24,7 +24,7 @@ from dataclasses import dataclass
 from typing import Any, Literal
 from urllib.parse import parse_qsl, quote, urlsplit
 
-import httpx
+import httpx2
 from langchain_core.tools import BaseTool
 from pydantic import (
     BaseModel,
@@ -49,7 +49,7 @@ from agenthub.tools.redaction import Redactor
 from agenthub.tools.schema import PROPERTY_NAME, json_schema_to_model
 from agenthub.tools.ssrf import parse_target
 
-HttpClientFactory = Callable[[], httpx.Client]
+HttpClientFactory = Callable[[], httpx2.Client]
 # A stored (Fernet) token -> the secret, in memory only.
 Decrypt = Callable[[str], SecretStr]
 
@@ -60,7 +60,7 @@ MAX_RESPONSE_BYTES_LIMIT = 5_000_000
 MAX_DETAIL_CHARS = 2_000
 _PLACEHOLDER = re.compile(r"\{([^{}]*)\}")
 _HEADER_NAME = re.compile(r"^[!#$%&'*+.^_`|~0-9A-Za-z-]{1,100}$")
-# Credentials belong in auth_mode, framing headers to httpx.
+# Credentials belong in auth_mode, framing headers to httpx2.
 # Names that carry credentials, which belong in an encrypted tenant secret, not in the config.
 _CREDENTIAL_NAME = re.compile(
     r"(api[-_]?key|token|secret|password|passwd|credential|signature|^key$|auth)", re.IGNORECASE
@@ -306,7 +306,7 @@ class HttpCall:
             data = select_fields(data, self.config.response_fields)
         return CallResult(content=compact_json(data), http_status=reply.status)
 
-    def url_for(self, args: dict[str, Any]) -> httpx.URL:
+    def url_for(self, args: dict[str, Any]) -> httpx2.URL:
         def path_segment(match: re.Match[str]) -> str:
             value = args.get(match[1])
             text = "" if value is None else _as_text(value)
@@ -316,7 +316,7 @@ class HttpCall:
                 )
             return quote(text, safe="")  # a value never adds path segments
 
-        url = httpx.URL(_PLACEHOLDER.sub(path_segment, self.config.url))
+        url = httpx2.URL(_PLACEHOLDER.sub(path_segment, self.config.url))
         params = self.query_for(args)
         return url.copy_merge_params(tuple(params)) if params else url
 
@@ -340,8 +340,8 @@ class HttpCall:
             return {name: value for name, value in args.items() if name not in used}
         return {key: args[arg] for key, arg in mapping.items() if arg in args}
 
-    def headers_for(self, context: ToolContext, secret: str | None = None) -> httpx.Headers:
-        headers = httpx.Headers(
+    def headers_for(self, context: ToolContext, secret: str | None = None) -> httpx2.Headers:
+        headers = httpx2.Headers(
             {
                 "Accept": "application/json",
                 # Uncompressed, so max_response_bytes bounds what is held in memory.
@@ -371,7 +371,7 @@ class HttpCall:
                 "configuration", "the tool's stored credential cannot be used"
             ) from exc
 
-    def fetch(self, url: httpx.URL, headers: httpx.Headers, body: Any) -> _Reply:
+    def fetch(self, url: httpx2.URL, headers: httpx2.Headers, body: Any) -> _Reply:
         """Send, following up to MAX_REDIRECTS redirects by hand, each hop SSRF-checked."""
         deadline = time.monotonic() + self.timeout_s
         origin = _origin(url)
@@ -400,11 +400,11 @@ class HttpCall:
                     response.close()
             except SsrfBlockedError as exc:
                 raise ToolFailure("ssrf_blocked", exc.message) from None
-            except httpx.TimeoutException:
+            except httpx2.TimeoutException:
                 raise ToolFailure(
                     "timeout", f"the service did not answer within {self.timeout_s:g} s"
                 ) from None
-            except (httpx.RequestError, httpx.InvalidURL) as exc:
+            except (httpx2.RequestError, httpx2.InvalidURL) as exc:
                 raise ToolFailure(
                     "network", f"the service could not be reached ({type(exc).__name__})"
                 ) from None
@@ -414,11 +414,11 @@ class HttpCall:
                     headers.pop(name, None)
         raise AssertionError("unreachable")  # pragma: no cover - the loop returns or raises
 
-    def read(self, response: httpx.Response, deadline: float) -> bytes:
+    def read(self, response: httpx2.Response, deadline: float) -> bytes:
         declared = response.headers.get("Content-Length", "")
         if declared.isdigit() and int(declared) > self.max_bytes:
             raise self.oversize(response.status_code)
-        # Raw bytes, decompressed here with a bound: httpx would inflate a whole compressed chunk
+        # Raw bytes, decompressed here with a bound: httpx2 would inflate a whole compressed chunk
         # (a small "zip bomb" can become gigabytes) before the size check could run.
         inflate = _inflater(response)
         content = bytearray()
@@ -432,7 +432,7 @@ class HttpCall:
             if len(content) > self.max_bytes:
                 raise self.oversize(response.status_code)
             if time.monotonic() > deadline:
-                raise httpx.ReadTimeout("the whole call took too long")
+                raise httpx2.ReadTimeout("the whole call took too long")
         return bytes(content)
 
     def oversize(self, status: int) -> ToolFailure:
@@ -443,15 +443,15 @@ class HttpCall:
         )
 
 
-def _raw_chunks(response: httpx.Response) -> Iterator[bytes]:
+def _raw_chunks(response: httpx2.Response) -> Iterator[bytes]:
     try:
         yield from response.iter_raw()
-    except httpx.StreamConsumed:
+    except httpx2.StreamConsumed:
         # A response built in memory (a mock transport) has no stream: its bytes are all here.
         yield response.content
 
 
-def _inflater(response: httpx.Response) -> Any:
+def _inflater(response: httpx2.Response) -> Any:
     """A bounded decompressor for the response's Content-Encoding (None: not compressed)."""
     encoding = response.headers.get("Content-Encoding", "identity").strip().lower()
     if encoding in ("", "identity"):
@@ -558,12 +558,12 @@ def _as_text(value: Any) -> str:
     return compact_json(value)  # true/false, numbers as JSON writes them
 
 
-def _origin(url: httpx.URL) -> tuple[str, str, int | None]:
+def _origin(url: httpx2.URL) -> tuple[str, str, int | None]:
     return (url.scheme, url.host, url.port)
 
 
-def _remaining(deadline: float) -> httpx.Timeout:
+def _remaining(deadline: float) -> httpx2.Timeout:
     remaining = deadline - time.monotonic()
     if remaining <= 0:
-        raise httpx.TimeoutException("no time left for the next hop")
-    return httpx.Timeout(remaining)
+        raise httpx2.TimeoutException("no time left for the next hop")
+    return httpx2.Timeout(remaining)

@@ -15,7 +15,7 @@ from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
 from ipaddress import IPv4Address, IPv4Network, IPv6Address, IPv6Network, ip_address, ip_network
 
-import httpx
+import httpx2
 
 from agenthub.errors import ConfigurationError, SsrfBlockedError
 
@@ -138,10 +138,11 @@ class SsrfPolicy:
 
 
 def parse_target(url: str) -> Target:
-    """Scheme, host and port of `url`, parsed as httpx parses it; refuses what tools may not use."""
+    """Scheme, host and port of `url`, parsed as the tools' client (httpx2) parses it; refuses
+    what tools may not use."""
     try:
-        parsed = httpx.URL(url)
-    except (httpx.InvalidURL, TypeError) as exc:
+        parsed = httpx2.URL(url)
+    except (httpx2.InvalidURL, TypeError) as exc:
         raise SsrfBlockedError("the URL is not valid") from exc
     if parsed.scheme not in SCHEMES:
         raise SsrfBlockedError(
