@@ -1,4 +1,4 @@
-"""A small client over Chroma's v2 REST API (httpx), so the runtime never imports `chromadb`.
+"""A small client over Chroma's v2 REST API (httpx2), so the runtime never imports `chromadb`.
 
 Isolation: every AgentHub tenant has its own Chroma database, `t_<tenant id>`, inside one Chroma
 tenant (`agenthub`). The database name is made here from the verified tenant id the caller
@@ -17,7 +17,7 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
-import httpx
+import httpx2
 
 from agenthub.errors import NotFoundError, ServiceUnavailableError
 
@@ -68,12 +68,12 @@ class ChromaClient:
         self,
         base_url: str,
         *,
-        http: httpx.Client | None = None,
+        http: httpx2.Client | None = None,
         chroma_tenant: str = CHROMA_TENANT,
         timeout_s: float = 10.0,
     ) -> None:
         self._base = base_url.rstrip("/") + "/api/v2"
-        self._http = http or httpx.Client(timeout=timeout_s)
+        self._http = http or httpx2.Client(timeout=timeout_s)
         self._tenant = chroma_tenant
         self._known_databases: set[str] = set()
         # (database, collection name) -> id, filled only by name lookups inside that database;
@@ -88,7 +88,7 @@ class ChromaClient:
     def heartbeat(self) -> bool:
         try:
             return self._http.get(f"{self._base}/heartbeat").status_code == 200
-        except httpx.HTTPError:
+        except httpx2.HTTPError:
             return False
 
     def _database_path(self, tenant_id: str) -> str:
@@ -253,19 +253,19 @@ class ChromaClient:
     def _records(self, tenant_id: str, collection_id: str, action: str) -> str:
         return f"{self._database_path(tenant_id)}/collections/{collection_id}/{action}"
 
-    def _request(self, method: str, url: str, **kwargs: Any) -> httpx.Response:
+    def _request(self, method: str, url: str, **kwargs: Any) -> httpx2.Response:
         try:
             return self._http.request(method, url, **kwargs)
-        except httpx.HTTPError as exc:
+        except httpx2.HTTPError as exc:
             raise ServiceUnavailableError("the knowledge store is unavailable") from exc
 
 
-def _check(response: httpx.Response) -> None:
+def _check(response: httpx2.Response) -> None:
     if response.status_code >= 400:
         raise _unavailable(response)
 
 
-def _unavailable(response: httpx.Response) -> ServiceUnavailableError:
+def _unavailable(response: httpx2.Response) -> ServiceUnavailableError:
     return ServiceUnavailableError(
         f"the knowledge store refused the request ({response.status_code})",
         details={"status": response.status_code},
