@@ -358,11 +358,13 @@ class Result:
         return statistics.median(getattr(run, field) for run in runs) * 1000
 
     @property
+    def pair_ratios(self) -> list[float]:
+        return sorted(a.ready_s / b.ready_s for a, b in zip(self.ours, self.baseline, strict=True))
+
+    @property
     def ratio(self) -> float:
         """Median of the interleaved pairs' ratios."""
-        return statistics.median(
-            a.ready_s / b.ready_s for a, b in zip(self.ours, self.baseline, strict=True)
-        )
+        return statistics.median(self.pair_ratios)
 
 
 def measure(
@@ -427,6 +429,12 @@ def report(result: Result, *, runs: int, debt: bool) -> None:
     ratio = result.ratio
     verdict = "ok" if ratio <= TARGET_RATIO else f"above the {TARGET_RATIO}x aim"
     print(f"  ratio a/b (median of pairs)                 {ratio:8.2f}x  ({verdict})")
+    # The spread says whether the verdict is decided: on a shared machine the baseline process
+    # alone can move by a fifth between windows.
+    pairs = result.pair_ratios
+    fastest_b, slowest_b = (f(r.ready_s for r in result.baseline) * 1000 for f in (min, max))
+    spread_b = f"(b) from {fastest_b:.0f} to {slowest_b:.0f} ms"
+    print(f"    pairs from {pairs[0]:.2f}x to {pairs[-1]:.2f}x; {spread_b}")
     if result.without_bytecode:
         compiled = result.median_ms(result.without_bytecode, "ready_s")
         print(
