@@ -5,6 +5,7 @@ No DNS and no sockets here: every test injects its resolver.
 
 from __future__ import annotations
 
+import asyncio
 import ssl
 from collections.abc import Sequence
 
@@ -16,6 +17,7 @@ from agenthub.errors import ConfigurationError, SsrfBlockedError
 from agenthub.tls import tls_context
 from agenthub.tools.ssrf import SsrfPolicy, check_url, parse_target
 from agenthub.tools.transport import (
+    GuardedAsyncNetworkBackend,
     GuardedNetworkBackend,
     guarded_async_http_client,
     guarded_http_client,
@@ -192,10 +194,19 @@ class RecordingTcp:
         return "stream"
 
 
+class AsyncRecordingTcp(RecordingTcp):
+    async def connect_tcp(self, host: str, port: int, *args: object) -> str:  # type: ignore[override]
+        return super().connect_tcp(host, port)
+
+
 def backend_with(
-    resolver: object, allow: Sequence[str] = ()
+    resolver: object, allow: Sequence[str] = (), *, refuse_as_connect_error: bool = False
 ) -> tuple[GuardedNetworkBackend, RecordingTcp]:
-    backend = GuardedNetworkBackend(SsrfPolicy.from_allow(allow), resolver)  # type: ignore[arg-type]
+    backend = GuardedNetworkBackend(
+        SsrfPolicy.from_allow(allow),
+        resolver,  # type: ignore[arg-type]
+        refuse_as_connect_error=refuse_as_connect_error,
+    )
     tcp = RecordingTcp()
     backend._tcp = tcp  # type: ignore[assignment]
     return backend, tcp
@@ -286,3 +297,68 @@ def test_guarded_clients_given_one_tls_context_load_the_ca_bundle_once(
     for client in clients:
         assert client._transport._pool._ssl_context is tls  # type: ignore[attr-defined]
     assert tls.verify_mode == ssl.CERT_REQUIRED and tls.check_hostname
+
+
+# --- provider SDKs' clients: the same guard, a refusal being a connection error ----------------
+# The SDK reports a connection error as the provider being unreachable (the chat's 502). The
+# end-to-end checks (a redirect to a forbidden address, sync and async) are in
+# tests/integration/test_provider_transport.py.
+
+
+@pytest.mark.parametrize("address", ["169.254.169.254", "10.0.0.7", "127.0.0.1", "::1"])
+def test_for_providers_a_forbidden_address_is_a_connect_error_before_any_connection(
+    address: str,
+) -> None:
+    backend, tcp = backend_with(resolving_to(address), refuse_as_connect_error=True)
+    with pytest.raises(httpcore2.ConnectError, match="refused"):
+        backend.connect_tcp("llm.example.com", 443)
+    assert tcp.connected == []
+
+
+def test_the_async_backend_checks_the_same_way() -> None:
+    def async_backend(address: str) -> tuple[GuardedAsyncNetworkBackend, AsyncRecordingTcp]:
+        backend = GuardedAsyncNetworkBackend(
+            SsrfPolicy.from_allow([]),
+            resolving_to(address),  # type: ignore[arg-type]
+            refuse_as_connect_error=True,
+        )
+        backend._tcp = tcp = AsyncRecordingTcp()  # type: ignore[assignment]
+        return backend, tcp
+
+    backend, tcp = async_backend(PUBLIC)
+    assert asyncio.run(backend.connect_tcp("llm.example.com", 443)) == "stream"  # type: ignore[comparator-overlap]
+    assert tcp.connected == [(PUBLIC, 443)]
+
+    refusing, tcp = async_backend("169.254.169.254")
+    with pytest.raises(httpcore2.ConnectError, match="refused"):
+        asyncio.run(refusing.connect_tcp("llm.example.com", 443))
+    assert tcp.connected == []
+
+
+def test_a_forbidden_base_url_fails_in_the_provider_client_as_a_connect_error() -> None:
+    client = guarded_http_client(
+        allow=[],
+        tls=tls_context(),
+        resolver=resolving_to("10.0.0.7"),  # type: ignore[arg-type]
+        refuse_as_connect_error=True,
+    )
+    with client, pytest.raises(httpx2.ConnectError):
+        client.post("http://llm.example.com/v1/chat/completions", json={})
+
+
+def test_the_provider_clients_ignore_proxies_follow_no_redirect_and_keep_no_cookie(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    monkeypatch.setenv("HTTPS_PROXY", "http://proxy.example:3128")
+    tls = tls_context()
+    for client in (
+        guarded_http_client(allow=[], tls=tls, refuse_as_connect_error=True),
+        guarded_async_http_client(allow=[], tls=tls, refuse_as_connect_error=True),
+    ):
+        assert not client.trust_env
+        assert client.follow_redirects is False
+        # One client serves every tenant: a provider's cookie must not reach another tenant.
+        request = httpx2.Request("POST", "https://llm.example.com/v1/chat/completions")
+        set_cookie = {"set-cookie": "__cf_bm=abc; Path=/; Domain=llm.example.com; Secure"}
+        client.cookies.extract_cookies(httpx2.Response(200, headers=set_cookie, request=request))
+        assert len(client.cookies) == 0
