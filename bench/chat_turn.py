@@ -14,13 +14,15 @@ Both flows make the same calls to the same servers: supervisor model call -> age
   Its saver's pool prepares statements server-side (`prepare_threshold=0`, as LangGraph
   documents it); ours cannot, since prepared statements pin RDS Proxy sessions
   (agenthub.db.pool). `--bare-unprepared` gives the bare saver our connection settings, to
-  see how much of the ratio that constraint is.
+  see how much of the ratio that constraint is. Our provider client posts its requests
+  without the openai SDK's request transform (agenthub/llm/openai_completions.py);
+  `--bare-plain-json` gives the bare graph that client too, to see our runtime's own share.
 
 Real PostgreSQL and Redis: embedded in a temp dir unless DATABASE_URL / REDIS_URL are set (then
 a temporary database is created in that server and dropped at the end).
 
     uv run python bench/chat_turn.py [--turns 50] [--warmup 5] [--profile] [--direct-answers]
-                                     [--minimal-bare] [--bare-unprepared]
+                                     [--minimal-bare] [--bare-unprepared] [--bare-plain-json]
 """
 
 from __future__ import annotations
@@ -58,6 +60,7 @@ DIRECT_ANSWERS = False  # --direct-answers: our default flow (card mapped from t
 MINIMAL_BARE = False  # --minimal-bare: the bare graph's own short prompts and tools
 # --bare-unprepared: the bare saver without server-side prepared statements, as ours (None).
 BARE_PREPARE_THRESHOLD: int | None = 0
+BARE_PLAIN_JSON = False  # --bare-plain-json: the bare model posts without the SDK transform
 # More of the tenant's LLM `extra` settings, for benches that reuse this stack (bench/stream.py).
 LLM_EXTRA: dict[str, Any] = {}
 
@@ -274,6 +277,12 @@ def bare_turn(env: Stack, requests: ModelRequests) -> Callable[[], None]:
         max_retries=0,
         timeout=20,
     )
+    if BARE_PLAIN_JSON:  # our provider client (agenthub/llm/openai_completions.py) for both
+        from agenthub.llm.openai_completions import plain_json_completions
+
+        model.client, model.async_client = plain_json_completions(
+            model.root_client, model.root_async_client
+        )
     supervisor = model.bind_tools(requests.supervisor_tools)
     agent = model.bind_tools(requests.agent_tools, tool_choice=requests.agent_tool_choice)
     supervisor_prompt = SystemMessage(requests.supervisor_prompt)
@@ -524,9 +533,16 @@ def main() -> int:
         help="the bare saver's connections prepare no statements, as ours must behind RDS Proxy "
         "(by default they prepare, as LangGraph documents the saver)",
     )
+    parser.add_argument(
+        "--bare-plain-json",
+        action="store_true",
+        help="the bare graph's model posts its requests without the openai SDK's transform, "
+        "as ours does (by default it uses the SDK as it comes)",
+    )
     args = parser.parse_args()
-    global DIRECT_ANSWERS, MINIMAL_BARE, BARE_PREPARE_THRESHOLD
+    global DIRECT_ANSWERS, MINIMAL_BARE, BARE_PREPARE_THRESHOLD, BARE_PLAIN_JSON
     DIRECT_ANSWERS, MINIMAL_BARE = args.direct_answers, args.minimal_bare
+    BARE_PLAIN_JSON = args.bare_plain_json
     BARE_PREPARE_THRESHOLD = None if args.bare_unprepared else 0
     warnings.filterwarnings("ignore", message=".*XDG_RUNTIME_DIR")  # pgserver's platformdirs
     if args.turns < 2:

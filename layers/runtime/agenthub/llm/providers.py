@@ -146,7 +146,9 @@ def _openai_like(spec: LlmSpec, *, decrypt: Decrypt, options: ModelOptions) -> B
         raise ConfigurationError(f"provider {spec.provider} needs an API key; none is configured")
     from langchain_openai import ChatOpenAI
 
-    return ChatOpenAI(
+    from agenthub.llm.openai_completions import plain_json_completions
+
+    model = ChatOpenAI(
         model=spec.model_name,
         api_key=api_key,
         base_url=base_url,
@@ -159,6 +161,12 @@ def _openai_like(spec: LlmSpec, *, decrypt: Decrypt, options: ModelOptions) -> B
         **_http_clients(options),
         **_model_kwargs(spec),
     )
+    # The SDK's request transform costs 1.85 ms of CPU a call and changes nothing in langchain's
+    # JSON (llm/openai_completions.py); everything else stays the SDK's.
+    model.client, model.async_client = plain_json_completions(
+        model.root_client, model.root_async_client
+    )
+    return model
 
 
 def _bedrock(spec: LlmSpec, *, options: ModelOptions) -> BaseChatModel:
