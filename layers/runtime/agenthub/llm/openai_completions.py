@@ -28,34 +28,16 @@ _SCALARS = frozenset({str, int, float, bool, type(None)})
 
 class PlainJsonCompletions(Completions):
     def create(self, **params: Any) -> Any:
-        request = _plain_request(params)
-        if request is None:
-            return super().create(**params)
-        body, options = request
-        return self._post(
-            PATH,
-            body=body,
-            options=options,
-            cast_to=ChatCompletion,
-            stream=bool(body.get("stream")),
-            stream_cls=Stream[ChatCompletionChunk],
-        )
+        post = _plain_post(params, Stream[ChatCompletionChunk])
+        return super().create(**params) if post is None else self._post(PATH, **post)
 
 
 class AsyncPlainJsonCompletions(AsyncCompletions):
     async def create(self, **params: Any) -> Any:
-        request = _plain_request(params)
-        if request is None:
+        post = _plain_post(params, AsyncStream[ChatCompletionChunk])
+        if post is None:
             return await super().create(**params)
-        body, options = request
-        return await self._post(
-            PATH,
-            body=body,
-            options=options,
-            cast_to=ChatCompletion,
-            stream=bool(body.get("stream")),
-            stream_cls=AsyncStream[ChatCompletionChunk],
-        )
+        return await self._post(PATH, **post)
 
 
 def plain_json_completions(
@@ -68,9 +50,10 @@ def plain_json_completions(
     )
 
 
-def _plain_request(params: dict[str, Any]) -> tuple[dict[str, Any], Any] | None:
-    """The request body and options as the SDK's `create` would send them, or None when a
-    value is not plain JSON (a model object, a tuple, a generator: the SDK converts those)."""
+def _plain_post(params: dict[str, Any], stream_cls: type[Any]) -> dict[str, Any] | None:
+    """The `_post` arguments the SDK's `create` would pass, with the body as it came, or None
+    when a value is not plain JSON (a model object, a tuple, a generator: the SDK converts
+    those)."""
     body = {
         key: value
         for key, value in params.items()
@@ -82,7 +65,13 @@ def _plain_request(params: dict[str, Any]) -> tuple[dict[str, Any], Any] | None:
         **{key: params[key] for key in _REQUEST_OPTIONS if key in params},
         security={"bearer_auth": True},
     )
-    return body, options
+    return {
+        "body": body,
+        "options": options,
+        "cast_to": ChatCompletion,
+        "stream": bool(body.get("stream")),
+        "stream_cls": stream_cls,
+    }
 
 
 def _is_plain_json(value: object) -> bool:
